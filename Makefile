@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+# vmatrack: the user's entry points. Kbuild reads ./Kbuild, not this file.
+#
+#   make run                 the main job: setup, build, boot x86_64, mirror a demo
+#   make check               every test: host, then each guest
+#   make check-host | check-x86_64
+#   make module GUEST=x86_64 / make kernel GUEST=x86_64
+#   make bench
+#
+# GUEST, not ARCH: an ARCH on the make command line leaks into Kbuild.
+
+GUEST ?= x86_64
+export VMATRACK_CACHE ?= $(HOME)/.cache/vmatrack
+KDIR ?=
+export KDIR
+
+S := $(CURDIR)/scripts
+
+.PHONY: all run check check-host check-x86_64 check-x86_64-debug \
+	check-riscv64-nommu check-m68k-nommu setup kernel module bench clean help
+
+all: module
+
+help:
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+
+setup:
+	$(S)/setup $(GUEST)
+
+kernel: setup
+	@if [ -n "$(KDIR)" ]; then echo "KDIR=$(KDIR) given: not building a kernel"; \
+	else $(S)/build-kernel $(GUEST); fi
+
+module: kernel
+	$(S)/build-module $(GUEST)
+
+run:
+	$(S)/run-demo
+
+check:
+	$(S)/setup x86_64
+	$(S)/check host x86_64
+
+check-host:
+	$(S)/setup
+	$(S)/check host
+
+check-x86_64 check-x86_64-debug check-riscv64-nommu check-m68k-nommu:
+	$(S)/check $(patsubst check-%,%,$@)
+
+bench:
+	$(S)/setup
+	$(S)/bench
+
+clean:
+	rm -rf $(VMATRACK_CACHE)/module $(VMATRACK_CACHE)/tests
+	cd rust/host 2>/dev/null && cargo clean || true

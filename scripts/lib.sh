@@ -1,0 +1,51 @@
+# shellcheck shell=bash
+# Shared by every vmatrack script: where the cache lives, which versions we
+# were written for, and a timed "step" helper. Source it; it defines only
+# variables and functions.
+
+VMATRACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VMATRACK_CACHE=${VMATRACK_CACHE:-$HOME/.cache/vmatrack}
+
+# Versions this project was written for (toolchain.md). setup takes these
+# when the registry still serves them, else the nearest fit, and says so.
+KERNEL_SERIES=7.3
+KERNEL_WANTED=7.3.4
+BINDGEN_VERSION=0.73.2
+LLVM_SUFFIX=-19
+
+# The kernel source and Rust library source are extracted here by setup.
+KSRC_LINK=$VMATRACK_CACHE/linux-src          # -> src/linux-source-7.3
+RUST_LIB_SRC_DIR=$VMATRACK_CACHE/rust-src/usr/lib/rustlib/src/rust/library
+BINDGEN_ROOT=$VMATRACK_CACHE/bindgen
+
+export PATH="$BINDGEN_ROOT/bin:$PATH"
+export RUST_LIB_SRC=$RUST_LIB_SRC_DIR
+
+log() { printf '[vmatrack] %s\n' "$*" >&2; }
+die() { printf '[vmatrack] error: %s\n' "$*" >&2; exit 1; }
+
+# step NAME CMD...: run CMD, print what it does and how long it took.
+step() {
+	local name=$1 t0 rc
+	shift
+	log "$name ..."
+	t0=$(date +%s)
+	"$@"
+	rc=$?
+	log "$name: $([ $rc -eq 0 ] && echo done || echo "FAILED ($rc)") in $(($(date +%s) - t0)) s"
+	return $rc
+}
+
+# The kernel tree to build against: KDIR if the user gave one, else ours.
+ksrc() { readlink -f "$KSRC_LINK"; }
+
+# Guest names (design.md) and the kernel build directory of each.
+guest_kobj() { echo "$VMATRACK_CACHE/kbuild/$1"; }
+guest_arch() {
+	case $1 in
+	x86_64 | x86_64-debug) echo x86_64 ;;
+	riscv64-nommu) echo riscv ;;
+	m68k-nommu) echo m68k ;;
+	*) die "unknown GUEST '$1' (x86_64, x86_64-debug, riscv64-nommu, m68k-nommu)" ;;
+	esac
+}

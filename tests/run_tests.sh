@@ -1,0 +1,18 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The guest test suite: every tests/ksft_*.sh, run by the kernel's own
+# kselftest runner (runner.sh), which prints one KTAP line per test file
+# and prefixes each file's own KTAP output with "# ".
+BASE_DIR=/selftests
+export BASE_DIR
+. "$BASE_DIR/kselftest/runner.sh"
+# Our tests run workloads under TCG; give them longer than the default 45 s.
+export kselftest_default_timeout=600
+
+cd "$BASE_DIR/vmatrack" || exit 1
+tests=$(ls ksft_*.sh)
+set -- $tests
+ktap_print_header
+ktap_set_plan $#
+run_many "$@"
+ktap_finished
