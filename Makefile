@@ -6,6 +6,7 @@
 #   make check-host | check-x86_64
 #   make module GUEST=x86_64 / make kernel GUEST=x86_64
 #   make bench
+#   make fmt                 rustfmt with the kernel's .rustfmt.toml
 #
 # GUEST, not ARCH: an ARCH on the make command line leaks into Kbuild.
 
@@ -17,7 +18,7 @@ export KDIR
 S := $(CURDIR)/scripts
 
 .PHONY: all run check check-host check-x86_64 check-x86_64-debug \
-	check-riscv64-nommu check-m68k-nommu setup kernel module bench clean help
+	check-riscv64-nommu check-m68k-nommu setup kernel module bench fmt clean help
 
 all: module
 
@@ -51,6 +52,9 @@ check-x86_64 check-x86_64-debug check-riscv64-nommu check-m68k-nommu:
 bench:
 	$(S)/setup
 	$(S)/bench
+
+fmt:
+	$(S)/fmt
 
 clean:
 	rm -rf $(VMATRACK_CACHE)/module $(VMATRACK_CACHE)/tests

@@ -36,8 +36,16 @@ step() {
 	return $rc
 }
 
-# The kernel tree to build against: KDIR if the user gave one, else ours.
-ksrc() { readlink -f "$KSRC_LINK"; }
+# The kernel source: with KDIR (a user's kernel build), the source it was
+# built from (an O= build has a `source` link; an in-tree build is its own
+# source); else the one setup extracted.
+ksrc() {
+	if [ -n "${KDIR:-}" ]; then
+		if [ -e "$KDIR/source/Makefile" ]; then readlink -f "$KDIR/source"; else readlink -f "$KDIR"; fi
+	else
+		readlink -f "$KSRC_LINK"
+	fi
+}
 
 # Guest names (design.md) and the kernel build directory of each.
 guest_kobj() { echo "$VMATRACK_CACHE/kbuild/$1"; }

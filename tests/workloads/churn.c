@@ -2,12 +2,13 @@
 /*
  * churn: a seeded mmap/mprotect/munmap/fork workload.
  *
- * usage: churn [-s SEED] [-n OPS] [-p PAGES] [-f FORK_EVERY] [-w]
+ * usage: churn [-s SEED] [-n OPS] [-p PAGES] [-f FORK_EVERY] [-w] [-z SECONDS]
  *
  * All changes happen inside one arena of PAGES pages reserved up front
  * (PROT_NONE), so the workload never touches mappings it did not make.
  * The same SEED gives the same sequence of operations. -w waits for a
- * newline on stdin before exiting (so a test can inspect the process).
+ * newline on stdin before exiting, -z sleeps SECONDS before exiting (so a
+ * test can inspect the process).
  * Prints one summary line: counts per operation and the VMA count at the end.
  */
 #define _GNU_SOURCE
@@ -58,17 +59,19 @@ int main(int argc, char **argv)
 		      n_fork = 0, n_fail = 0;
 	long page = sysconf(_SC_PAGESIZE);
 	int opt, wait_stdin = 0;
+	unsigned int linger = 0;
 	char *arena;
 
-	while ((opt = getopt(argc, argv, "s:n:p:f:w")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:p:f:wz:")) != -1) {
 		switch (opt) {
 		case 's': seed = strtoul(optarg, NULL, 0); break;
 		case 'n': ops = strtoul(optarg, NULL, 0); break;
 		case 'p': pages = strtoul(optarg, NULL, 0); break;
 		case 'f': fork_every = strtoul(optarg, NULL, 0); break;
 		case 'w': wait_stdin = 1; break;
+		case 'z': linger = strtoul(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: %s [-s SEED] [-n OPS] [-p PAGES] [-f FORK_EVERY] [-w]\n",
+			fprintf(stderr, "usage: %s [-s SEED] [-n OPS] [-p PAGES] [-f FORK_EVERY] [-w] [-z SECONDS]\n",
 				argv[0]);
 			return 2;
 		}
@@ -146,5 +149,7 @@ int main(int argc, char **argv)
 		if (!fgets(buf, sizeof(buf), stdin))
 			buf[0] = 0;
 	}
+	if (linger)
+		sleep(linger);
 	return n_fail ? 1 : 0;
 }
