@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Shared tree state, the writer's state, and node memory: the pool,
+//! copy-on-write and retirement.
+//!
+//! Every write first makes sure the pool holds the worst-case number of
+//! nodes the write can need ([`Wr::reserve`], the `mas_preallocate` pattern),
+//! so the write itself cannot fail half-way: all node memory it takes comes
+//! from the pool.
+
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+use super::node::{node_layout, Hdr, NodePtr};
+use super::{AllocError, Gfp, Platform, RcuHead};
+
+/// What readers and the writer share.
+///
+/// # Invariants
+///
+/// `root` is null (empty tree) or points to the root node of a valid tree of
+/// height `height` whose nodes were allocated from `platform` with
+/// [`node_layout::<V>`]. In RCU mode, every node reachable from `root` is
+/// immutable.
+pub(crate) struct Shared<V, P> {
+    pub(crate) root: AtomicPtr<Hdr>,
+    pub(crate) height: AtomicUsize,
+    pub(crate) len: AtomicUsize,
+    pub(crate) platform: P,
+    pub(crate) _v: PhantomData<V>,
+}
+
+impl<V: Copy, P: Platform> Shared<V, P> {
+    /// An empty tree.
+    pub(crate) fn new(platform: P) -> Self {
+        Self {
+            root: AtomicPtr::new(ptr::null_mut()),
+            height: AtomicUsize::new(0),
+            len: AtomicUsize::new(0),
+            platform,
+            _v: PhantomData,
+        }
+    }
+
+    /// Loads the root for reading (acquire pairs with the writer's release).
+    #[inline]
+    pub(crate) fn root(&self) -> Option<NodePtr> {
+        NonNull::new(self.root.load(Ordering::Acquire)).map(NodePtr)
+    }
+}
+
+/// What only the writer touches.
+///
+/// # Invariants
+///
+/// `pool` is a list (linked through the first word of each node's
+/// [`RcuHead`]) of `pool_len` unpublished nodes allocated with the tree's
+/// layout; `retired` likewise lists published nodes replaced by the current
+/// write, to be freed after a grace period once the new root is published.
+pub(crate) struct WState {
+    pub(crate) pool: usize,
+    pub(crate) pool_len: usize,
+    pub(crate) pool_cap: usize,
+    pub(crate) gen: u64,
+    pub(crate) rcu: bool,
+    pub(crate) retired: usize,
+    pub(crate) len: usize,
+    pub(crate) height: usize,
+}
+
+impl WState {
+    /// State of an empty plain-mode tree.
+    pub(crate) const fn new() -> Self {
+        Self {
+            pool: 0,
+            pool_len: 0,
+            pool_cap: 0,
+            gen: 1,
+            rcu: false,
+            retired: 0,
+            len: 0,
+            height: 0,
+        }
+    }
+}
+
+/// A write in progress.
+pub(crate) struct Wr<'a, V, P> {
+    pub(crate) sh: &'a Shared<V, P>,
+    pub(crate) st: &'a mut WState,
+    /// Entries added minus entries removed by this write.
+    pub(crate) delta: isize,
+}
+
+impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
+    /// Starts a write (a new generation: nodes allocated from now on are not
+    /// published until [`Wr::publish`]).
+    pub(crate) fn new(sh: &'a Shared<V, P>, st: &'a mut WState) -> Self {
+        st.gen = st.gen.wrapping_add(1);
+        Self { sh, st, delta: 0 }
+    }
+
+    /// The root as the writer sees it (the writer is the only one changing it).
+    #[inline]
+    pub(crate) fn root(&self) -> Option<NodePtr> {
+        NonNull::new(self.sh.root.load(Ordering::Relaxed)).map(NodePtr)
+    }
+
+    /// The most nodes one store can take from the pool at the current height.
+    ///
+    /// Plain mode changes nodes in place, so only splits allocate: at most
+    /// two per level (one per descent path) and one new root. RCU mode also
+    /// copies every published node it changes: the two descent paths, the
+    /// split halves, one neighbour per underflow fix (two per level) and one
+    /// per level of each of the two single-child chains a fix can walk down.
+    pub(crate) fn worst_case(st: &WState) -> usize {
+        let h = st.height;
+        if st.rcu {
+            10 * h + 4
+        } else {
+            2 * h + 3
+        }
+    }
+
+    /// Makes sure the pool holds at least `count` nodes.
+    ///
+    /// On failure the tree is unchanged (the pool may have grown).
+    pub(crate) fn fill(
+        sh: &Shared<V, P>,
+        st: &mut WState,
+        count: usize,
+        gfp: Gfp,
+    ) -> Result<(), AllocError> {
+        if st.pool_cap < count {
+            st.pool_cap = count;
+        }
+        while st.pool_len < count {
+            if gfp == Gfp::PoolOnly {
+                return Err(AllocError);
+            }
+            let p = sh
+                .platform
+                .alloc(node_layout::<V>(), gfp)
+                .ok_or(AllocError)?;
+            let n = p.cast::<Hdr>();
+            // SAFETY: `alloc` returned memory valid for a node; we initialise
+            // its header before it is ever read.
+            unsafe {
+                n.as_ptr().write(Hdr {
+                    rcu: RcuHead {
+                        words: [const { core::cell::UnsafeCell::new(0) }; 2],
+                    },
+                    gen: 0,
+                    count: 0,
+                    leaf: true,
+                })
+            };
+            Self::pool_push(st, NodePtr(n));
+        }
+        Ok(())
+    }
+
+    /// Pushes an unpublished node onto the pool.
+    fn pool_push(st: &mut WState, n: NodePtr) {
+        n.hdr().rcu.set_link(st.pool);
+        // INVARIANT: `n` is unpublished and now heads the pool list.
+        st.pool = n.addr();
+        st.pool_len += 1;
+    }
+
+    /// Frees every node of the pool.
+    pub(crate) fn release(sh: &Shared<V, P>, st: &mut WState) {
+        while let Some(n) = NonNull::new(st.pool as *mut Hdr) {
+            st.pool = NodePtr(n).hdr().rcu.link();
+            st.pool_len -= 1;
+            // SAFETY: Pool nodes came from `alloc` with this layout and are
+            // not reachable by anyone else.
+            unsafe { sh.platform.free(n.cast(), node_layout::<V>()) };
+        }
+        st.pool_cap = 0;
+    }
+
+    /// Ensures the pool holds the worst case for one store.
+    pub(crate) fn reserve(sh: &Shared<V, P>, st: &mut WState, gfp: Gfp) -> Result<(), AllocError> {
+        let need = Self::worst_case(st);
+        if st.pool_len >= need {
+            return Ok(());
+        }
+        let cap = st.pool_cap;
+        let r = Self::fill(sh, st, need, gfp);
+        st.pool_cap = cap.max(need);
+        r
+    }
+
+    /// Takes a node from the pool and makes it a fresh node of this write.
+    ///
+    /// Returns `None` only if the worst-case bound was wrong and the platform
+    /// has no atomic memory either.
+    pub(crate) fn take(&mut self, leaf: bool) -> Option<NodePtr> {
+        let n = match NonNull::new(self.st.pool as *mut Hdr) {
+            Some(n) => {
+                self.st.pool = NodePtr(n).hdr().rcu.link();
+                self.st.pool_len -= 1;
+                n
+            }
+            None => {
+                debug_assert!(false, "rangetree: pool below worst case");
+                self.sh
+                    .platform
+                    .alloc(node_layout::<V>(), Gfp::Atomic)?
+                    .cast()
+            }
+        };
+        // SAFETY: The node is ours alone (it was in the pool, or was just
+        // allocated); writing its header initialises it.
+        unsafe {
+            let h = n.as_ptr();
+            ptr::addr_of_mut!((*h).gen).write(self.st.gen);
+            ptr::addr_of_mut!((*h).count).write(0);
+            ptr::addr_of_mut!((*h).leaf).write(leaf);
+        }
+        Some(NodePtr(n))
+    }
+
+    /// Whether `n` may be changed in place by this write.
+    #[inline]
+    pub(crate) fn is_mutable(&self, n: NodePtr) -> bool {
+        !self.st.rcu || n.hdr().gen == self.st.gen
+    }
+
+    /// Returns a node with `n`'s content that this write may change: `n`
+    /// itself in plain mode or if `n` is not yet published, else a copy (and
+    /// `n` is retired).
+    pub(crate) fn make_mut(&mut self, n: NodePtr) -> Option<NodePtr> {
+        if self.is_mutable(n) {
+            return Some(n);
+        }
+        let c = self.take(n.is_leaf())?;
+        let size = node_layout::<V>().size();
+        let skip = core::mem::size_of::<Hdr>();
+        // SAFETY: Both nodes are `size` bytes long and distinct; `n` is
+        // immutable (published) so reading it races with nothing, and `c` is
+        // ours alone. The header is set by `take` except for the count,
+        // copied below.
+        unsafe {
+            ptr::copy_nonoverlapping(
+                n.0.as_ptr().cast::<u8>().add(skip),
+                c.0.as_ptr().cast::<u8>().add(skip),
+                size - skip,
+            );
+            (*c.0.as_ptr()).count = n.hdr().count;
+        }
+        self.retire(n);
+        Some(c)
+    }
+
+    /// Gives up a node that is no longer part of the new tree.
+    ///
+    /// Unpublished nodes (plain mode, or created by this write) go back to
+    /// the pool at once; published ones wait on the retire list until the
+    /// new root is published.
+    pub(crate) fn retire(&mut self, n: NodePtr) {
+        if self.is_mutable(n) {
+            if self.st.pool_len < self.st.pool_cap {
+                Self::pool_push(self.st, n);
+            } else {
+                // SAFETY: The node came from `alloc` with this layout and is
+                // unreachable: it is not in the new tree and (plain mode or
+                // unpublished) no reader can see it.
+                unsafe { self.sh.platform.free(n.0.cast(), node_layout::<V>()) };
+            }
+        } else {
+            n.hdr().rcu.set_link(self.st.retired);
+            // INVARIANT: `n` is published, replaced, and now heads the list.
+            self.st.retired = n.addr();
+        }
+    }
+
+    /// Retires a whole subtree, counting the entries it drops.
+    pub(crate) fn retire_subtree(&mut self, n: NodePtr) {
+        if n.is_leaf() {
+            self.delta -= n.count() as isize;
+        } else {
+            // SAFETY: `n` is an inner node of the tree, alive until retired
+            // below, and only the writer changes nodes.
+            let inner = unsafe { n.inner() };
+            for k in 0..inner.count() {
+                self.retire_subtree(inner.pl(k).child);
+            }
+        }
+        self.retire(n);
+    }
+
+    /// Publishes `root` (of height `height`) and hands every retired node
+    /// to the platform's deferred free.
+    pub(crate) fn publish(&mut self, root: Option<NodePtr>, height: usize) {
+        let p = root.map_or(ptr::null_mut(), |r| r.0.as_ptr());
+        self.st.height = height;
+        self.st.len = (self.st.len as isize + self.delta) as usize;
+        self.delta = 0;
+        self.sh.height.store(height, Ordering::Relaxed);
+        // Release: every write to the new nodes happens before a reader's
+        // acquire load of the root sees them.
+        self.sh.root.store(p, Ordering::Release);
+        self.sh.len.store(self.st.len, Ordering::Relaxed);
+        while let Some(n) = NonNull::new(self.st.retired as *mut Hdr) {
+            let head = NodePtr(n).hdr().rcu.link();
+            self.st.retired = head;
+            // SAFETY: `n` came from `alloc` with this layout; it is no longer
+            // reachable from the published root, so no new reader can reach
+            // it, and the tree never touches it again.
+            unsafe {
+                self.sh.platform.free_after_grace_period(
+                    n.cast(),
+                    node_layout::<V>(),
+                    NonNull::from(&(*n.as_ptr()).rcu),
+                )
+            };
+        }
+    }
+}

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! RCU mode: lockless readers, one writer at a time.
+//!
+//! Published nodes are never changed. A write copies every node it changes
+//! (the walked path, and the neighbours a rebalance touches), links the
+//! copies together while no reader can see them, then publishes the new root
+//! with a release store. Readers load the root with acquire ordering inside a
+//! read-side critical section, so they see either the whole old tree or the
+//! whole new one; the replaced nodes are handed to
+//! [`Platform::free_after_grace_period`] after the publication, so no reader
+//! that can still hold them loses them.
+//!
+//! There is one writer at a time, claimed with [`RcuRangeTree::try_write`]:
+//! a trylock, never a spin, because the kernel's writer may run in kprobe or
+//! NMI context.
+
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use super::cursor::Cursor;
+use super::pool::{Shared, WState, Wr};
+use super::read::{self, Iter};
+use super::tree::{count_nodes, do_erase, do_store, free_subtree, RangeTree};
+use super::{gap, AllocError, Gfp, Platform, StoreError, ValidateError};
+
+/// A range tree in RCU mode.
+///
+/// # Invariants
+///
+/// `sh` describes a valid tree whose published nodes are immutable; `st`
+/// (with `st.rcu == true`) is accessed only by the holder of `writer`.
+pub struct RcuRangeTree<V: Copy + Send + Sync, P: Platform> {
+    sh: Shared<V, P>,
+    st: UnsafeCell<WState>,
+    writer: AtomicBool,
+}
+
+// SAFETY: The tree owns its nodes and `P`; moving it moves them.
+unsafe impl<V: Copy + Send + Sync, P: Platform + Send> Send for RcuRangeTree<V, P> {}
+// SAFETY: Readers only read immutable published nodes (synchronised by the
+// root's release/acquire) and atomics; the writer state is only touched by
+// the holder of the `writer` flag, and `P` is shared only if it is `Sync`.
+unsafe impl<V: Copy + Send + Sync, P: Platform + Sync> Sync for RcuRangeTree<V, P> {}
+
+/// The right to change an [`RcuRangeTree`]; dropping it lets the next writer in.
+pub struct RcuWriter<'a, V: Copy + Send + Sync, P: Platform> {
+    tree: &'a RcuRangeTree<V, P>,
+}
+
+impl<V: Copy + Send + Sync, P: Platform> RcuRangeTree<V, P> {
+    /// Builds from the parts of a plain tree.
+    pub(crate) fn from_parts(sh: Shared<V, P>, st: WState) -> Self {
+        debug_assert!(st.rcu);
+        // INVARIANT: `st.rcu` is set and the writer flag is free.
+        Self {
+            sh,
+            st: UnsafeCell::new(st),
+            writer: AtomicBool::new(false),
+        }
+    }
+
+    /// The platform.
+    pub fn platform(&self) -> &P {
+        &self.sh.platform
+    }
+
+    /// Claims the writer, if nobody has it. Never waits.
+    pub fn try_write(&self) -> Option<RcuWriter<'_, V, P>> {
+        self.writer
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()?;
+        Some(RcuWriter { tree: self })
+    }
+
+    /// The value of the entry containing `index`.
+    pub fn load(&self, index: usize, _g: &P::ReadGuard) -> Option<V> {
+        read::load_range::<V>(self.sh.root(), index).map(|e| e.2)
+    }
+
+    /// The entry containing `index`.
+    pub fn load_range(&self, index: usize, _g: &P::ReadGuard) -> Option<(usize, usize, V)> {
+        read::load_range::<V>(self.sh.root(), index)
+    }
+
+    /// The first entry with `last >= from` and `first <= max`.
+    pub fn find(&self, from: usize, max: usize, _g: &P::ReadGuard) -> Option<(usize, usize, V)> {
+        read::find::<V>(self.sh.root(), from, max)
+    }
+
+    /// The last entry with `first <= from` and `last >= min`.
+    pub fn find_rev(
+        &self,
+        from: usize,
+        min: usize,
+        _g: &P::ReadGuard,
+    ) -> Option<(usize, usize, V)> {
+        read::find_rev::<V>(self.sh.root(), from, min)
+    }
+
+    /// All entries of one snapshot, in order.
+    pub fn iter<'a>(&'a self, _g: &'a P::ReadGuard) -> Iter<'a, V> {
+        Iter::new(self.sh.root(), 0, usize::MAX)
+    }
+
+    /// Entries of one snapshot overlapping `[first, last]`, in order.
+    pub fn range<'a>(&'a self, first: usize, last: usize, _g: &'a P::ReadGuard) -> Iter<'a, V> {
+        Iter::new(self.sh.root(), first, last)
+    }
+
+    /// See [`RangeTree::empty_area`].
+    pub fn empty_area(
+        &self,
+        min: usize,
+        max: usize,
+        size: usize,
+        _g: &P::ReadGuard,
+    ) -> Option<usize> {
+        gap::empty_area::<V>(self.sh.root(), min, max, size)
+    }
+
+    /// See [`RangeTree::empty_area_rev`].
+    pub fn empty_area_rev(
+        &self,
+        min: usize,
+        max: usize,
+        size: usize,
+        _g: &P::ReadGuard,
+    ) -> Option<usize> {
+        gap::empty_area_rev::<V>(self.sh.root(), min, max, size)
+    }
+
+    /// Number of entries at some recent moment.
+    pub fn len(&self, _g: &P::ReadGuard) -> usize {
+        self.sh.len.load(Ordering::Relaxed)
+    }
+
+    /// Whether the tree looked empty at some recent moment.
+    pub fn is_empty(&self, g: &P::ReadGuard) -> bool {
+        self.load_root_is_none(g)
+    }
+
+    fn load_root_is_none(&self, _g: &P::ReadGuard) -> bool {
+        self.sh.root().is_none()
+    }
+
+    /// Checks one snapshot's invariants (the entry count is not checked: it
+    /// may belong to another snapshot).
+    pub fn validate(&self, _g: &P::ReadGuard) -> Result<(), ValidateError> {
+        let root = self.sh.root();
+        let h = super::validate::height_of(root);
+        super::validate::validate_snapshot::<V>(root, h)
+    }
+
+    /// Writes one snapshot's node structure (see [`RangeTree::dump`]).
+    pub fn dump(&self, out: &mut impl fmt::Write, _g: &P::ReadGuard) -> fmt::Result
+    where
+        V: fmt::Debug,
+    {
+        let root = self.sh.root();
+        let h = super::validate::height_of(root);
+        let n = Iter::<V>::new(root, 0, usize::MAX).count();
+        super::dump::dump::<V>(root, h, n, out)
+    }
+
+    /// Copies one snapshot into a new plain-mode tree in `O(n)`.
+    pub fn dup(&self, gfp: Gfp, _g: &P::ReadGuard) -> Result<RangeTree<V, P>, AllocError>
+    where
+        P: Clone,
+    {
+        let root = self.sh.root();
+        let h = super::validate::height_of(root);
+        let n = Iter::<V>::new(root, 0, usize::MAX).count();
+        super::build::dup_from::<V, P>(self.sh.platform.clone(), root, h, n, gfp)
+    }
+}
+
+impl<V: Copy + Send + Sync, P: Platform> Drop for RcuRangeTree<V, P> {
+    fn drop(&mut self) {
+        if let Some(r) = self.sh.root() {
+            free_subtree::<V, P>(&self.sh.platform, r, true);
+        }
+        Wr::<V, P>::release(&self.sh, self.st.get_mut());
+    }
+}
+
+impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
+    /// The writer state.
+    fn st(&mut self) -> &mut WState {
+        // SAFETY: We hold the writer flag, so nobody else touches the writer
+        // state, and `&mut self` keeps this borrow unique.
+        unsafe { &mut *self.tree.st.get() }
+    }
+
+    /// The shared state.
+    fn sh(&self) -> &'a Shared<V, P> {
+        &self.tree.sh
+    }
+
+    /// See [`RangeTree::store`].
+    pub fn store(
+        &mut self,
+        first: usize,
+        last: usize,
+        value: Option<V>,
+        gfp: Gfp,
+    ) -> Result<(), StoreError> {
+        let sh = self.sh();
+        do_store(sh, self.st(), first, last, value, gfp)
+    }
+
+    /// See [`RangeTree::erase`].
+    pub fn erase(
+        &mut self,
+        index: usize,
+        gfp: Gfp,
+    ) -> Result<Option<(usize, usize, V)>, AllocError> {
+        let sh = self.sh();
+        do_erase(sh, self.st(), index, gfp)
+    }
+
+    /// See [`RangeTree::fill_pool`].
+    pub fn fill_pool(&mut self, count: usize, gfp: Gfp) -> Result<(), AllocError> {
+        let sh = self.sh();
+        Wr::<V, P>::fill(sh, self.st(), count, gfp)
+    }
+
+    /// Nodes in the pool.
+    pub fn pool_len(&mut self) -> usize {
+        self.st().pool_len
+    }
+
+    /// See [`RangeTree::worst_case_nodes_per_store`].
+    pub fn worst_case_nodes_per_store(&mut self) -> usize {
+        Wr::<V, P>::worst_case(self.st())
+    }
+
+    /// See [`RangeTree::release_pool`].
+    pub fn release_pool(&mut self) {
+        let sh = self.sh();
+        Wr::<V, P>::release(sh, self.st());
+    }
+
+    /// A cursor at `index` (its stores publish like [`RcuWriter::store`]).
+    pub fn cursor(&mut self, index: usize) -> Cursor<'_, V, P> {
+        let sh = self.sh();
+        Cursor::new(sh, self.st(), index)
+    }
+
+    /// The entry containing `index` (no guard needed: only the writer frees).
+    pub fn load_range(&self, index: usize) -> Option<(usize, usize, V)> {
+        read::load_range::<V>(self.sh().root(), index)
+    }
+
+    /// The value of the entry containing `index`.
+    pub fn load(&self, index: usize) -> Option<V> {
+        self.load_range(index).map(|e| e.2)
+    }
+
+    /// See [`RangeTree::find`].
+    pub fn find(&self, from: usize, max: usize) -> Option<(usize, usize, V)> {
+        read::find::<V>(self.sh().root(), from, max)
+    }
+
+    /// See [`RangeTree::find_rev`].
+    pub fn find_rev(&self, from: usize, min: usize) -> Option<(usize, usize, V)> {
+        read::find_rev::<V>(self.sh().root(), from, min)
+    }
+
+    /// All entries in order.
+    pub fn iter(&self) -> Iter<'_, V> {
+        Iter::new(self.sh().root(), 0, usize::MAX)
+    }
+
+    /// Entries overlapping `[first, last]`.
+    pub fn range(&self, first: usize, last: usize) -> Iter<'_, V> {
+        Iter::new(self.sh().root(), first, last)
+    }
+
+    /// See [`RangeTree::empty_area`].
+    pub fn empty_area(&self, min: usize, max: usize, size: usize) -> Option<usize> {
+        gap::empty_area::<V>(self.sh().root(), min, max, size)
+    }
+
+    /// See [`RangeTree::empty_area_rev`].
+    pub fn empty_area_rev(&self, min: usize, max: usize, size: usize) -> Option<usize> {
+        gap::empty_area_rev::<V>(self.sh().root(), min, max, size)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.sh().len.load(Ordering::Relaxed)
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Levels of nodes.
+    pub fn height(&self) -> usize {
+        self.sh().height.load(Ordering::Relaxed)
+    }
+
+    /// Nodes in the tree.
+    pub fn node_count(&self) -> usize {
+        count_nodes(self.sh().root())
+    }
+
+    /// Bytes of node memory in the tree.
+    pub fn bytes_used(&self) -> usize {
+        self.node_count() * super::node::node_layout::<V>().size()
+    }
+
+    /// Checks every invariant, including the entry count.
+    pub fn validate(&self) -> Result<(), ValidateError> {
+        let sh = self.sh();
+        super::validate::validate::<V>(sh.root(), sh.height.load(Ordering::Relaxed), self.len())
+    }
+
+    /// See [`RangeTree::dump`].
+    pub fn dump(&self, out: &mut impl fmt::Write) -> fmt::Result
+    where
+        V: fmt::Debug,
+    {
+        let sh = self.sh();
+        super::dump::dump::<V>(
+            sh.root(),
+            sh.height.load(Ordering::Relaxed),
+            self.len(),
+            out,
+        )
+    }
+}
+
+impl<V: Copy + Send + Sync, P: Platform> Drop for RcuWriter<'_, V, P> {
+    fn drop(&mut self) {
+        self.tree.writer.store(false, Ordering::Release);
+    }
+}

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The plain-mode tree and the operations both modes share.
+
+use core::fmt;
+use core::ptr::NonNull;
+
+use super::cursor::Cursor;
+use super::node::{node_layout, NodePtr};
+use super::pool::{Shared, WState, Wr};
+use super::rcu::RcuRangeTree;
+use super::read::{self, Iter};
+use super::{gap, AllocError, Gfp, Platform, StoreError, ValidateError};
+
+/// A range tree in plain mode: no concurrent readers, writes change nodes in
+/// place and reuse freed nodes through the pool.
+///
+/// # Invariants
+///
+/// `sh` describes a valid tree (see [`Shared`]) whose writer state is `st`,
+/// with `st.rcu == false`; the tree owns all its nodes and its pool.
+pub struct RangeTree<V: Copy, P: Platform> {
+    pub(crate) sh: Shared<V, P>,
+    pub(crate) st: WState,
+}
+
+// SAFETY: The tree owns its nodes (plain memory holding `V`s) and `P`; moving
+// it to another thread moves all of that.
+unsafe impl<V: Copy + Send, P: Platform + Send> Send for RangeTree<V, P> {}
+// SAFETY: `&RangeTree` only reads nodes; nodes change only through `&mut`.
+unsafe impl<V: Copy + Sync, P: Platform + Sync> Sync for RangeTree<V, P> {}
+
+/// Stores `value` over `[first, last]` through the writer state `st`.
+pub(crate) fn do_store<V: Copy, P: Platform>(
+    sh: &Shared<V, P>,
+    st: &mut WState,
+    first: usize,
+    last: usize,
+    value: Option<V>,
+    gfp: Gfp,
+) -> Result<(), StoreError> {
+    if first > last {
+        return Err(StoreError::InvalidRange);
+    }
+    if value.is_none() && read::find::<V>(sh.root(), first, last).is_none() {
+        return Ok(());
+    }
+    Wr::<V, P>::reserve(sh, st, gfp)?;
+    Wr::new(sh, st)
+        .store(first, last, value)
+        .ok_or(StoreError::Alloc)
+}
+
+/// Erases the entry containing `index` through the writer state `st`.
+pub(crate) fn do_erase<V: Copy, P: Platform>(
+    sh: &Shared<V, P>,
+    st: &mut WState,
+    index: usize,
+    gfp: Gfp,
+) -> Result<Option<(usize, usize, V)>, AllocError> {
+    let e = match read::load_range::<V>(sh.root(), index) {
+        Some(e) => e,
+        None => return Ok(None),
+    };
+    match do_store(sh, st, e.0, e.1, None, gfp) {
+        Ok(()) => Ok(Some(e)),
+        Err(_) => Err(AllocError),
+    }
+}
+
+/// Counts the nodes below `n`.
+pub(crate) fn count_nodes(n: Option<NodePtr>) -> usize {
+    let n = match n {
+        Some(n) => n,
+        None => return 0,
+    };
+    if n.is_leaf() {
+        return 1;
+    }
+    // SAFETY: The caller keeps the tree alive and unchanged.
+    let i = unsafe { n.inner() };
+    1 + (0..i.count())
+        .map(|k| count_nodes(Some(i.pl(k).child)))
+        .sum::<usize>()
+}
+
+/// Frees every node below `n`, at once or after a grace period.
+pub(crate) fn free_subtree<V: Copy, P: Platform>(p: &P, n: NodePtr, deferred: bool) {
+    if !n.is_leaf() {
+        // SAFETY: The caller owns the tree; nothing else changes it.
+        let i = unsafe { n.inner() };
+        for k in 0..i.count() {
+            free_subtree::<V, P>(p, i.pl(k).child, deferred);
+        }
+    }
+    let mem = n.0.cast::<u8>();
+    if deferred {
+        // SAFETY: The node came from `alloc` with this layout, is unreachable
+        // from the (cleared) root, and is not touched again.
+        unsafe { p.free_after_grace_period(mem, node_layout::<V>(), NonNull::from(&n.hdr().rcu)) };
+    } else {
+        // SAFETY: The node came from `alloc` with this layout and nobody can
+        // reach it any more.
+        unsafe { p.free(mem, node_layout::<V>()) };
+    }
+}
+
+impl<V: Copy, P: Platform> RangeTree<V, P> {
+    /// Creates an empty tree.
+    pub fn new(platform: P) -> Self {
+        // INVARIANT: An empty tree with an empty pool.
+        Self {
+            sh: Shared::new(platform),
+            st: WState::new(),
+        }
+    }
+
+    /// The platform.
+    pub fn platform(&self) -> &P {
+        &self.sh.platform
+    }
+
+    /// Stores `value` over `[first, last]` like `mas_store_gfp()`: entries
+    /// overlapping the range are removed, or trimmed (split in two if they
+    /// reach past both ends); `None` clears the range.
+    ///
+    /// Fails with [`StoreError::InvalidRange`] if `first > last` and with
+    /// [`StoreError::Alloc`] if the pool cannot be filled with
+    /// [`RangeTree::worst_case_nodes_per_store`] nodes under `gfp`; in both
+    /// cases the tree is unchanged. With [`Gfp::PoolOnly`] after
+    /// `fill_pool(worst_case_nodes_per_store())` it cannot fail.
+    pub fn store(
+        &mut self,
+        first: usize,
+        last: usize,
+        value: Option<V>,
+        gfp: Gfp,
+    ) -> Result<(), StoreError> {
+        do_store(&self.sh, &mut self.st, first, last, value, gfp)
+    }
+
+    /// Removes the whole entry containing `index` and returns it.
+    pub fn erase(
+        &mut self,
+        index: usize,
+        gfp: Gfp,
+    ) -> Result<Option<(usize, usize, V)>, AllocError> {
+        do_erase(&self.sh, &mut self.st, index, gfp)
+    }
+
+    /// The value of the entry containing `index`.
+    pub fn load(&self, index: usize) -> Option<V> {
+        read::load_range::<V>(self.sh.root(), index).map(|e| e.2)
+    }
+
+    /// The entry containing `index`.
+    pub fn load_range(&self, index: usize) -> Option<(usize, usize, V)> {
+        read::load_range::<V>(self.sh.root(), index)
+    }
+
+    /// The first entry with `last >= from` and `first <= max` (`mt_find()`).
+    pub fn find(&self, from: usize, max: usize) -> Option<(usize, usize, V)> {
+        read::find::<V>(self.sh.root(), from, max)
+    }
+
+    /// The last entry with `first <= from` and `last >= min`.
+    pub fn find_rev(&self, from: usize, min: usize) -> Option<(usize, usize, V)> {
+        read::find_rev::<V>(self.sh.root(), from, min)
+    }
+
+    /// All entries in order.
+    pub fn iter(&self) -> Iter<'_, V> {
+        Iter::new(self.sh.root(), 0, usize::MAX)
+    }
+
+    /// Entries overlapping `[first, last]`, in order, not clipped.
+    pub fn range(&self, first: usize, last: usize) -> Iter<'_, V> {
+        Iter::new(self.sh.root(), first, last)
+    }
+
+    /// Lowest `s` such that `[s, s + size - 1]` is free and inside
+    /// `[min, max]`, like `mas_empty_area()`. `None` for its `-EINVAL`
+    /// (`min > max`, `size == 0`, `max - min < size - 1`) and `-EBUSY`.
+    pub fn empty_area(&self, min: usize, max: usize, size: usize) -> Option<usize> {
+        gap::empty_area::<V>(self.sh.root(), min, max, size)
+    }
+
+    /// Highest such `s`, like `mas_empty_area_rev()`.
+    pub fn empty_area_rev(&self, min: usize, max: usize, size: usize) -> Option<usize> {
+        gap::empty_area_rev::<V>(self.sh.root(), min, max, size)
+    }
+
+    /// A cursor at `index` that remembers its walk.
+    pub fn cursor(&mut self, index: usize) -> Cursor<'_, V, P> {
+        Cursor::new(&self.sh, &mut self.st, index)
+    }
+
+    /// Makes sure the pool holds at least `count` nodes. Unused pool nodes
+    /// are kept until [`RangeTree::release_pool`].
+    pub fn fill_pool(&mut self, count: usize, gfp: Gfp) -> Result<(), AllocError> {
+        Wr::<V, P>::fill(&self.sh, &mut self.st, count, gfp)
+    }
+
+    /// Nodes in the pool.
+    pub fn pool_len(&self) -> usize {
+        self.st.pool_len
+    }
+
+    /// The most nodes one store can need at the current height: after
+    /// `fill_pool(worst_case_nodes_per_store())`, a store with
+    /// [`Gfp::PoolOnly`] cannot fail.
+    pub fn worst_case_nodes_per_store(&self) -> usize {
+        Wr::<V, P>::worst_case(&self.st)
+    }
+
+    /// Gives every pool node back to the platform.
+    pub fn release_pool(&mut self) {
+        Wr::<V, P>::release(&self.sh, &mut self.st);
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.st.len
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.st.len == 0
+    }
+
+    /// Levels of nodes (0 for an empty tree).
+    pub fn height(&self) -> usize {
+        self.st.height
+    }
+
+    /// Nodes in the tree (not counting the pool).
+    pub fn node_count(&self) -> usize {
+        count_nodes(self.sh.root())
+    }
+
+    /// Bytes of node memory in the tree (not counting the pool).
+    pub fn bytes_used(&self) -> usize {
+        self.node_count() * node_layout::<V>().size()
+    }
+
+    /// Checks every invariant; see [`ValidateError`].
+    pub fn validate(&self) -> Result<(), ValidateError> {
+        super::validate::validate::<V>(self.sh.root(), self.st.height, self.st.len)
+    }
+
+    /// Writes the node structure, `mt_dump()` style, without pointer values.
+    pub fn dump(&self, out: &mut impl fmt::Write) -> fmt::Result
+    where
+        V: fmt::Debug,
+    {
+        super::dump::dump::<V>(self.sh.root(), self.st.height, self.st.len, out)
+    }
+
+    /// Switches to RCU mode, for good.
+    pub fn into_rcu(self) -> RcuRangeTree<V, P>
+    where
+        V: Send + Sync,
+    {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so both fields are moved out
+        // exactly once.
+        let (sh, mut st) = unsafe { (core::ptr::read(&this.sh), core::ptr::read(&this.st)) };
+        st.rcu = true;
+        // Nodes made so far belong to older generations: published.
+        st.gen = st.gen.wrapping_add(1);
+        RcuRangeTree::from_parts(sh, st)
+    }
+}
+
+impl<V: Copy, P: Platform> Drop for RangeTree<V, P> {
+    fn drop(&mut self) {
+        if let Some(r) = self.sh.root() {
+            free_subtree::<V, P>(&self.sh.platform, r, false);
+        }
+        Wr::<V, P>::release(&self.sh, &mut self.st);
+    }
+}
