@@ -7,7 +7,17 @@
 //! range tree and the mirror engine) live in their own modules so that the
 //! same source also builds on the host with cargo.
 
-use kernel::{debugfs, prelude::*};
+use glue::mirror::{self, Mirror};
+use kernel::{
+    debugfs,
+    prelude::*,
+    sync::Arc,
+    time::{Instant, Monotonic},
+};
+
+pub mod engine;
+pub mod glue;
+pub mod rangetree;
 
 module! {
     type: Vmatrack,
@@ -15,6 +25,20 @@ module! {
     authors: ["vmatrack developers"],
     description: "Live shadow of a process's VMA tree, with merge statistics",
     license: "GPL",
+    params: {
+        selftest_seed: u64 {
+            default: 0,
+            description: "Seed of the selftest file's random cases (0: a new one per read)",
+        },
+        bench_n1: usize {
+            default: 1000,
+            description: "First tree size the bench file measures",
+        },
+        bench_n2: usize {
+            default: 100000,
+            description: "Second tree size the bench file measures (0: skip)",
+        },
+    },
 }
 
 /// The module version, as shown by the `version` debugfs file.
@@ -31,11 +55,47 @@ impl core::fmt::Debug for Version {
     }
 }
 
+/// Renders `selftest`: the range tree's in-kernel checks, KTAP.
+///
+/// `loaded` is when the module was loaded: the time since then seeds a read
+/// when no seed was given.
+fn show_selftest(
+    loaded: &Instant<Monotonic>,
+    f: &mut core::fmt::Formatter<'_>,
+) -> core::fmt::Result {
+    let seed = match module_parameters::selftest_seed.value() {
+        // A new seed per read; it is printed, so a failure can be replayed.
+        0 => loaded.elapsed().as_nanos().unsigned_abs(),
+        s => s,
+    };
+    glue::selftest::run(seed, f)
+}
+
+/// Renders `bench`: the range tree against the C maple tree, this boot.
+fn show_bench(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    let n1 = module_parameters::bench_n1.value();
+    match module_parameters::bench_n2.value() {
+        0 => glue::bench::run(&[n1], f),
+        n2 => glue::bench::run(&[n1, n2], f),
+    }
+}
+
 /// Everything the module owns; dropping it removes the debugfs files.
 #[pin_data]
 struct Vmatrack {
+    _layout_checked: (),
     #[pin]
     _version: debugfs::File<Version>,
+    #[pin]
+    _selftest: debugfs::File<Instant<Monotonic>>,
+    #[pin]
+    _bench: debugfs::File<()>,
+    #[pin]
+    _target: debugfs::File<Arc<Mirror>>,
+    #[pin]
+    _maps: debugfs::File<Arc<Mirror>>,
+    #[pin]
+    _tree: debugfs::File<Arc<Mirror>>,
     // Dropped last: files go before their directory.
     _dir: debugfs::Dir,
 }
@@ -43,8 +103,22 @@ struct Vmatrack {
 impl kernel::InPlaceModule for Vmatrack {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let dir = debugfs::Dir::new(c"vmatrack");
+        let mirror = Arc::pin_init(Mirror::new(), GFP_KERNEL);
         try_pin_init!(Self {
+            // First: nothing is read through bindgen's struct layouts
+            // before they are known to match C's.
+            _layout_checked: glue::layout::check()?,
             _version <- dir.read_only_file(c"version", Version),
+            _selftest <- dir.read_callback_file(c"selftest", Instant::now(), &show_selftest),
+            _bench <- dir.read_callback_file(c"bench", (), &show_bench),
+            _target <- dir.read_write_callback_file(
+                c"target",
+                mirror.clone()?,
+                &mirror::show_target,
+                &mirror::write_target,
+            ),
+            _maps <- dir.read_callback_file(c"maps", mirror.clone()?, &mirror::show_maps),
+            _tree <- dir.read_callback_file(c"tree", mirror?, &mirror::show_tree),
             _dir: dir,
         })
     }

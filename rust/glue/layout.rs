@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A load-time check that bindgen's struct layouts agree with C's for every
+//! field vmatrack reads through `bindings::`.
+//!
+//! In the 7.3.4 x86_64 build bindgen's `task_struct` placed `comm` 48 bytes
+//! early (measured: C 1560, Rust 1512), so a field read through bindings is
+//! only trusted after `rust/layout.c` has confirmed its offset. A mismatch
+//! fails `insmod` with `EINVAL` and names the field.
+
+use core::mem::offset_of;
+use kernel::{bindings, ffi::c_void, prelude::*};
+
+/// How many offsets `rust/layout.c` exports (its `VMATRACK_NR_OFFSETS`).
+const NR_OFFSETS: usize = 23;
+
+extern "C" {
+    static vmatrack_c_offsets: [usize; NR_OFFSETS];
+    // The task as `void *`: bindgen's `task_struct` is not FFI-safe (and not
+    // to be trusted, see above); C only needs the address.
+    fn vmatrack_task_comm(task: *mut c_void, buf: *mut u8);
+}
+
+/// The same fields, in the same order as `rust/layout.c`, as bindgen has them.
+const RUST_OFFSETS: [(&str, usize); NR_OFFSETS] = [
+    (
+        "task_struct.flags",
+        offset_of!(bindings::task_struct, flags),
+    ),
+    (
+        "mm_struct.mm_mt",
+        offset_of!(bindings::mm_struct, __bindgen_anon_1.mm_mt),
+    ),
+    (
+        "mm_struct.start_brk",
+        offset_of!(bindings::mm_struct, __bindgen_anon_1.start_brk),
+    ),
+    (
+        "mm_struct.brk",
+        offset_of!(bindings::mm_struct, __bindgen_anon_1.brk),
+    ),
+    (
+        "mm_struct.start_stack",
+        offset_of!(bindings::mm_struct, __bindgen_anon_1.start_stack),
+    ),
+    (
+        "vm_area_struct.vm_start",
+        offset_of!(
+            bindings::vm_area_struct,
+            __bindgen_anon_1.__bindgen_anon_1.vm_start
+        ),
+    ),
+    (
+        "vm_area_struct.vm_end",
+        offset_of!(
+            bindings::vm_area_struct,
+            __bindgen_anon_1.__bindgen_anon_1.vm_end
+        ),
+    ),
+    (
+        "vm_area_struct.vm_flags",
+        offset_of!(bindings::vm_area_struct, __bindgen_anon_2.vm_flags),
+    ),
+    (
+        "vm_area_struct.anon_vma",
+        offset_of!(bindings::vm_area_struct, anon_vma),
+    ),
+    (
+        "vm_area_struct.vm_ops",
+        offset_of!(bindings::vm_area_struct, vm_ops),
+    ),
+    (
+        "vm_area_struct.vm_pgoff",
+        offset_of!(bindings::vm_area_struct, vm_pgoff),
+    ),
+    (
+        "vm_area_struct.vm_file",
+        offset_of!(bindings::vm_area_struct, vm_file),
+    ),
+    (
+        "vm_area_struct.vm_policy",
+        offset_of!(bindings::vm_area_struct, vm_policy),
+    ),
+    (
+        "vm_area_struct.anon_name",
+        offset_of!(bindings::vm_area_struct, anon_name),
+    ),
+    (
+        "vm_area_struct.vm_userfaultfd_ctx",
+        offset_of!(bindings::vm_area_struct, vm_userfaultfd_ctx),
+    ),
+    (
+        "file.f_path",
+        offset_of!(bindings::file, __bindgen_anon_1.f_path),
+    ),
+    ("file.f_inode", offset_of!(bindings::file, f_inode)),
+    ("inode.i_sb", offset_of!(bindings::inode, i_sb)),
+    ("inode.i_ino", offset_of!(bindings::inode, i_ino)),
+    (
+        "super_block.s_dev",
+        offset_of!(bindings::super_block, s_dev),
+    ),
+    (
+        "vm_operations_struct.close",
+        offset_of!(bindings::vm_operations_struct, close),
+    ),
+    (
+        "vm_operations_struct.name",
+        offset_of!(bindings::vm_operations_struct, name),
+    ),
+    (
+        "anon_vma_name.name",
+        offset_of!(bindings::anon_vma_name, name),
+    ),
+];
+
+/// Compares every offset; `EINVAL` (after naming each bad field) if any differs.
+pub(crate) fn check() -> Result {
+    let mut ok = true;
+    for (i, (name, rust)) in RUST_OFFSETS.iter().enumerate() {
+        // SAFETY: `vmatrack_c_offsets` is an initialised constant array of
+        // `NR_OFFSETS` entries in `rust/layout.c`.
+        let c = unsafe { vmatrack_c_offsets }
+            .get(i)
+            .copied()
+            .unwrap_or(usize::MAX);
+        if c != *rust {
+            pr_err!("layout: {name} is at {c} in C but {rust} in Rust's bindings\n");
+            ok = false;
+        }
+    }
+    if ok {
+        Ok(())
+    } else {
+        Err(EINVAL)
+    }
+}
+
+/// The task's name (`get_task_comm`), read in C: see the module comment.
+pub(crate) fn task_comm(task: *mut bindings::task_struct) -> [u8; 16] {
+    let mut buf = [0u8; 16];
+    // SAFETY: The caller holds a reference to `task`; `buf` is the
+    // `TASK_COMM_LEN` (16) bytes the function writes.
+    unsafe { vmatrack_task_comm(task.cast::<c_void>(), buf.as_mut_ptr()) };
+    buf
+}

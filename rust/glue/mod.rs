@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kernel side of vmatrack: everything that needs the `kernel` crate.
+//!
+//! The range tree (`rangetree`) knows nothing of the kernel; this module
+//! gives it a [`platform::KernelPlatform`] and puts it to work behind
+//! debugfs files.
+
+pub(crate) mod bench;
+pub(crate) mod ids;
+pub(crate) mod layout;
+pub(crate) mod maple_peer;
+pub(crate) mod mirror;
+pub(crate) mod names;
+pub(crate) mod platform;
+pub(crate) mod rng;
+pub(crate) mod selftest;
+pub(crate) mod target;
+pub(crate) mod vma;

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Names the maps file shows but the shadow's records do not hold: file
+//! paths and anon VMA names, keyed by the object's opaque id.
+//!
+//! Records stay small and `Copy` (lockless readers copy them whole out of
+//! tree nodes), so text lives here, filled in process context while the
+//! mmap read lock is held, when a VMA with a new file or name is read.
+
+use kernel::{bindings, prelude::*};
+
+use super::ids::IdKey;
+use crate::engine::record::ObjectId;
+
+/// Longest path kept; longer ones are cut (as rare as they are in maps).
+const PATH_MAX: usize = 4096;
+
+/// Text by object id.
+pub(crate) struct NameTable {
+    entries: KVec<(ObjectId, KVec<u8>)>,
+}
+
+impl NameTable {
+    /// An empty table.
+    pub(crate) const fn new() -> Self {
+        Self {
+            entries: KVec::new(),
+        }
+    }
+
+    /// Forgets every name (before a full resync).
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// The text for `id`, if known.
+    pub(crate) fn get(&self, id: ObjectId) -> Option<&[u8]> {
+        self.entries
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, v)| &v[..])
+    }
+
+    fn insert(&mut self, id: ObjectId, text: &[u8]) -> Result {
+        if self.get(id).is_some() {
+            return Ok(());
+        }
+        let mut v = KVec::with_capacity(text.len(), GFP_KERNEL)?;
+        v.extend_from_slice(text, GFP_KERNEL)?;
+        self.entries.push((id, v), GFP_KERNEL)?;
+        Ok(())
+    }
+
+    /// Records the names of one VMA: its file's path (as `d_path` gives it,
+    /// " (deleted)" included) and its anon name.
+    ///
+    /// # Safety
+    ///
+    /// `vma` is a VMA of an mm whose mmap lock the caller holds.
+    pub(crate) unsafe fn add_vma(
+        &mut self,
+        vma: *const bindings::vm_area_struct,
+        ids: &IdKey,
+    ) -> Result {
+        // SAFETY: `vma` is valid under the caller's mmap lock.
+        let v = unsafe { &*vma };
+        if !v.vm_file.is_null() && self.get(ids.id(v.vm_file)).is_none() {
+            let mut buf = KVec::<u8>::with_capacity(PATH_MAX, GFP_KERNEL)?;
+            // SAFETY: `vm_file` is valid while the VMA is; `d_path` writes
+            // at most `PATH_MAX` bytes into `buf`'s spare capacity and
+            // returns a pointer into it, or an ERR_PTR.
+            let p = unsafe {
+                bindings::d_path(
+                    &raw const (*v.vm_file).__bindgen_anon_1.f_path,
+                    buf.as_mut_ptr().cast(),
+                    PATH_MAX as i32,
+                )
+            };
+            if kernel::error::from_err_ptr(p).is_ok() {
+                // SAFETY: On success `p` points to a NUL-terminated string
+                // inside `buf`'s capacity.
+                let s = unsafe { CStr::from_char_ptr(p) };
+                self.insert(ids.id(v.vm_file), s.to_bytes())?;
+            }
+        }
+        if !v.anon_name.is_null() && self.get(ids.id(v.anon_name)).is_none() {
+            // SAFETY: `anon_name` is a valid, NUL-terminated `anon_vma_name`
+            // while the VMA holds its reference.
+            let s = unsafe { CStr::from_char_ptr((*v.anon_name).name.as_ptr()) };
+            self.insert(ids.id(v.anon_name), s.to_bytes())?;
+        }
+        Ok(())
+    }
+}

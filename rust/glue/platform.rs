@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The range tree's platform in the kernel: `kmalloc` for nodes,
+//! `kvfree_call_rcu` for frees after a grace period, `rcu_read_lock` for
+//! readers.
+
+use core::{
+    alloc::Layout,
+    ptr::NonNull,
+    sync::atomic::{AtomicUsize, Ordering},
+};
+use kernel::{
+    alloc::{allocator::Kmalloc, flags, Allocator, Flags, NumaNode},
+    bindings,
+    sync::rcu,
+};
+
+use crate::rangetree::{Gfp, Platform, RcuHead};
+
+/// Nodes from `kmalloc`, deferred frees through RCU.
+///
+/// `free_after_grace_period` uses `kvfree_call_rcu`, which must not be
+/// called from NMI context; the mirror (which writes from kprobe handlers)
+/// therefore only writes with [`Gfp::PoolOnly`] there and hands retired
+/// nodes over from process context.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct KernelPlatform;
+
+/// Turns the tree's allocation context into kernel GFP flags.
+///
+/// Returns `None` for [`Gfp::PoolOnly`]: the tree never allocates then.
+fn gfp_flags(gfp: Gfp) -> Option<Flags> {
+    match gfp {
+        Gfp::Kernel => Some(flags::GFP_KERNEL),
+        // A failed atomic allocation is an expected outcome here (the caller
+        // marks the mirror stale and resyncs), so no warning splat.
+        Gfp::Atomic => Some(flags::GFP_NOWAIT | flags::__GFP_NOWARN),
+        Gfp::PoolOnly => None,
+    }
+}
+
+// SAFETY:
+// * `alloc` returns `kmalloc` memory of at least `layout.size()` bytes with
+//   `layout.align()` (Kmalloc honours the layout), or `None`; it never
+//   sleeps unless asked with `Gfp::Kernel`.
+// * `free` and `free_after_grace_period` take `kmalloc` memory;
+//   `kvfree_call_rcu` frees it only after every RCU reader that could see it
+//   has finished, and does not sleep.
+// * `ReadGuard` is the RCU read-side guard, so memory handed to
+//   `kvfree_call_rcu` after it was taken outlives it.
+unsafe impl Platform for KernelPlatform {
+    type ReadGuard = rcu::Guard;
+
+    fn read_lock(&self) -> rcu::Guard {
+        rcu::read_lock()
+    }
+
+    fn alloc(&self, layout: Layout, gfp: Gfp) -> Option<NonNull<u8>> {
+        let flags = gfp_flags(gfp)?;
+        Kmalloc::alloc(layout, flags, NumaNode::NO_NODE)
+            .ok()
+            .map(|p| p.cast::<u8>())
+    }
+
+    unsafe fn free(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: By the caller's contract `ptr` came from `alloc` above,
+        // i.e. from `Kmalloc` with this `layout`, and is no longer used.
+        unsafe { Kmalloc::free(ptr, layout) };
+    }
+
+    unsafe fn free_after_grace_period(
+        &self,
+        ptr: NonNull<u8>,
+        _layout: Layout,
+        head: NonNull<RcuHead>,
+    ) {
+        // SAFETY: `RcuHead` has the size and alignment of `struct rcu_head`
+        // and lies inside the `kmalloc` object at `ptr` (caller's contract),
+        // which `kvfree_call_rcu` frees with `kvfree` after a grace period.
+        unsafe {
+            bindings::kvfree_call_rcu(
+                head.as_ptr().cast::<bindings::kvfree_rcu_head>(),
+                ptr.as_ptr().cast::<kernel::ffi::c_void>(),
+            )
+        };
+    }
+}
+
+/// A platform that fails chosen allocations: the selftest's way of proving
+/// that an allocation failure leaves the tree unchanged.
+pub(crate) struct FailingPlatform {
+    /// Allocations left before the next one fails; 0: never fail.
+    countdown: AtomicUsize,
+    /// After a failure, the countdown restarts from this value.
+    period: usize,
+    /// How many allocations were failed on purpose.
+    pub(crate) failed: AtomicUsize,
+}
+
+impl FailingPlatform {
+    /// Fails every `period`-th allocation (0: never).
+    pub(crate) const fn new(period: usize) -> Self {
+        Self {
+            countdown: AtomicUsize::new(period),
+            period,
+            failed: AtomicUsize::new(0),
+        }
+    }
+
+    /// Whether this allocation is one to fail.
+    fn should_fail(&self) -> bool {
+        if self.period == 0 {
+            return false;
+        }
+        // Only the tree's writer allocates, so a load/store pair is enough.
+        let left = self.countdown.load(Ordering::Relaxed);
+        if left <= 1 {
+            self.countdown.store(self.period, Ordering::Relaxed);
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            true
+        } else {
+            self.countdown.store(left - 1, Ordering::Relaxed);
+            false
+        }
+    }
+}
+
+// SAFETY: Delegates to `KernelPlatform` (whose guarantees hold) and only
+// ever adds failures, which the contract allows.
+unsafe impl Platform for &FailingPlatform {
+    type ReadGuard = rcu::Guard;
+
+    fn read_lock(&self) -> rcu::Guard {
+        KernelPlatform.read_lock()
+    }
+
+    fn alloc(&self, layout: Layout, gfp: Gfp) -> Option<NonNull<u8>> {
+        if self.should_fail() {
+            return None;
+        }
+        KernelPlatform.alloc(layout, gfp)
+    }
+
+    unsafe fn free(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: Same memory, same contract as `KernelPlatform::free`.
+        unsafe { KernelPlatform.free(ptr, layout) };
+    }
+
+    unsafe fn free_after_grace_period(
+        &self,
+        ptr: NonNull<u8>,
+        layout: Layout,
+        head: NonNull<RcuHead>,
+    ) {
+        // SAFETY: Same memory, same contract as the `KernelPlatform` method.
+        unsafe { KernelPlatform.free_after_grace_period(ptr, layout, head) };
+    }
+}

@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The range-tree core inside the kernel: the module's own randomized
+# selftest (checked against the kernel's C maple tree) and the bench file.
+. ./lib.sh
+
+ktap_print_header
+ktap_set_plan 4
+
+out=/tmp/selftest.out
+cat "$VMATRACK_DEBUGFS/selftest" >"$out" 2>&1
+sed 's/^/  /' "$out" | while read -r l; do ktap_print_msg "$l"; done
+
+selftest_has_plan() { grep -Eq '^1\.\.[1-9][0-9]*$' "$out"; }
+ktap_test_result "selftest prints a KTAP plan" selftest_has_plan
+
+selftest_all_ok() {
+	plan=$(sed -n 's/^1\.\.//p' "$out")
+	[ "$(grep -c '^ok ' "$out")" = "$plan" ] && ! grep -q '^not ok' "$out"
+}
+ktap_test_result "every in-kernel core case passes (seeded, vs the C maple tree)" selftest_all_ok
+
+# The bench at small sizes, only to check it runs and what it prints.
+bench=/tmp/bench.out
+reload_small() {
+	rmmod vmatrack && insmod "$VMATRACK_KO" bench_n1=300 bench_n2=0 &&
+		cat "$VMATRACK_DEBUGFS/bench" >"$bench"
+}
+bench_format_ok() {
+	reload_small || return 1
+	cat "$bench" | while read -r l; do ktap_print_msg "$l"; done
+	# 8 workloads x 2 modes, every line in the project's bench format.
+	[ "$(grep -c . "$bench")" = 16 ] &&
+		! grep -Evq '^bench [a-z_]+ N=300 mode=(rcu|plain) ours_ns=[0-9]+ best_peer=(c_maple|c_maple_rcu|none) best_peer_ns=[0-9]+ ratio=[0-9]+\.[0-9][0-9]$' "$bench"
+}
+ktap_test_result "bench prints one well-formed line per workload and mode" bench_format_ok
+
+restore() { rmmod vmatrack && insmod "$VMATRACK_KO"; }
+ktap_test_result "module reloads with default parameters" restore
+
+ktap_finished
