@@ -25,6 +25,7 @@ const unsigned long vmatrack_c_offsets[VMATRACK_NR_OFFSETS] = {
 	OFF(mm_struct, start_stack),
 	OFF(vm_area_struct, vm_start),
 	OFF(vm_area_struct, vm_end),
+	OFF(vm_area_struct, vm_mm),
 	OFF(vm_area_struct, vm_flags),
 	OFF(vm_area_struct, anon_vma),
 	OFF(vm_area_struct, vm_ops),

@@ -5,7 +5,7 @@
 
 struct task_struct;
 
-#define VMATRACK_NR_OFFSETS 23
+#define VMATRACK_NR_OFFSETS 24
 
 extern const unsigned long vmatrack_c_offsets[VMATRACK_NR_OFFSETS];
 void vmatrack_task_comm(struct task_struct *task, char *buf);

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The C shim's interface to Rust (rust/probes.c). */
+/* The C probe shim's interface to Rust (rust/probes.c, rust/glue/probes.rs). */
 #ifndef VMATRACK_PROBES_H
 #define VMATRACK_PROBES_H
 
-#include <linux/kprobes.h>
+#define VMATRACK_NR_PROBES 4
 
-int vmatrack_kprobe_register(struct kprobe *kp, const char *symbol,
-			     kprobe_pre_handler_t pre);
-void vmatrack_kprobe_unregister(struct kprobe *kp);
-unsigned long vmatrack_kprobe_nmissed(const struct kprobe *kp);
+int vmatrack_probes_register(void);
+void vmatrack_unregister_one(int i);
+void vmatrack_probes_unregister(void);
+unsigned long vmatrack_probe_nmissed(int i);
+void vmatrack_kick(void);
+void vmatrack_kick_sync(void);
 
 #endif /* VMATRACK_PROBES_H */

@@ -96,8 +96,27 @@ struct Vmatrack {
     _maps: debugfs::File<Arc<Mirror>>,
     #[pin]
     _tree: debugfs::File<Arc<Mirror>>,
+    #[pin]
+    _check: debugfs::File<Arc<Mirror>>,
+    #[pin]
+    _events: debugfs::File<Arc<Mirror>>,
+    #[pin]
+    _probes: debugfs::File<Arc<Mirror>>,
     // Dropped last: files go before their directory.
     _dir: debugfs::Dir,
+    // Last of all: nothing of ours may run or wait in a queue after unload.
+    _quiesce: Quiesce,
+}
+
+/// Dropped last: waits for vmatrack's irq_work, frees what it left queued,
+/// and waits for the RCU callbacks the module queued.
+struct Quiesce;
+
+impl Drop for Quiesce {
+    fn drop(&mut self) {
+        glue::deferred::drain_sync();
+        kernel::sync::rcu::rcu_barrier();
+    }
 }
 
 impl kernel::InPlaceModule for Vmatrack {
@@ -118,8 +137,12 @@ impl kernel::InPlaceModule for Vmatrack {
                 &mirror::write_target,
             ),
             _maps <- dir.read_callback_file(c"maps", mirror.clone()?, &mirror::show_maps),
-            _tree <- dir.read_callback_file(c"tree", mirror?, &mirror::show_tree),
+            _tree <- dir.read_callback_file(c"tree", mirror.clone()?, &mirror::show_tree),
+            _check <- dir.read_callback_file(c"check", mirror.clone()?, &mirror::show_check),
+            _events <- dir.read_callback_file(c"events", mirror.clone()?, &mirror::show_events),
+            _probes <- dir.read_callback_file(c"probes", mirror?, &mirror::show_probes),
             _dir: dir,
+            _quiesce: Quiesce,
         })
     }
 }

@@ -7,7 +7,7 @@
 T=$VMATRACK_DEBUGFS/target
 
 ktap_print_header
-ktap_set_plan 22
+ktap_set_plan 27
 
 # write_target VALUE: write VALUE (printf %b escapes) to `target` in one
 # write(2) (dd, not the shell's printf, whose errors the shell prints
@@ -26,7 +26,7 @@ churn -s 5 -n 2000 -f 0 -z 600 >/dev/null &
 P=$!
 sleep 1
 
-attach_ok() { [ "$(write_target "$P\n")" = ok ] && grep -q "^pid=$P comm=churn mode=single state=snapshot " "$T"; }
+attach_ok() { [ "$(write_target "$P\n")" = ok ] && grep -q "^pid=$P comm=churn mode=single state=live " "$T"; }
 ktap_test_result "writing a pid attaches to that process" attach_ok
 ktap_print_msg "$(cat "$T")"
 
@@ -42,6 +42,42 @@ tree_counts() {
 	head -n 1 "$VMATRACK_DEBUGFS/tree" | grep -q "^rangetree height=[0-9]* ranges=$n\$"
 }
 ktap_test_result "tree names one range per VMA" tree_counts
+
+check_ok() { grep -q "^ok vmas=$(wc -l </proc/$P/maps)\$" "$VMATRACK_DEBUGFS/check"; }
+ktap_test_result "check compares the shadow with the kernel's tree: ok" check_ok
+
+probes_registered() {
+	grep -q '^# registered' "$VMATRACK_DEBUGFS/probes" &&
+		[ "$(grep -cE '^(mas_store_prealloc|mas_store_gfp|__vma_start_write|exit_mmap) hits=[0-9]+ nmissed=0$' "$VMATRACK_DEBUGFS/probes")" = 4 ]
+}
+ktap_test_result "probes lists the four probes, registered, none missed" probes_registered
+
+live_changes() {
+	# A process that starts changing its VMAs 2 s after we attach to it.
+	churn -s 3 -n 2000 -f 0 -d 2 -z 600 >/dev/null &
+	L=$!
+	write_target "$L\n" >/dev/null
+	line0=$(cat "$T")
+	sleep 5
+	line1=$(cat "$T")
+	ev() { echo "$1" | sed -n 's/.* events=\([0-9]*\) .*/\1/p'; }
+	rs() { echo "$1" | sed -n 's/.* resyncs=\([0-9]*\)$/\1/p'; }
+	ktap_print_msg "before: $line0"
+	ktap_print_msg "after:  $line1"
+	# More than 1,000 changes arrived, and not through a resync.
+	echo "$line1" | grep -q "^pid=$L comm=churn mode=single state=live " &&
+		[ "$(ev "$line1")" -gt "$(($(ev "$line0") + 1000))" ] &&
+		[ "$(rs "$line1")" = "$(rs "$line0")" ] &&
+		grep -Eq '^[0-9]+ (store|clear) [0-9a-f]+-[0-9a-f]+ applied$' "$VMATRACK_DEBUGFS/events" &&
+		grep -q '^ok vmas=' "$VMATRACK_DEBUGFS/check" &&
+		cat "$VMATRACK_DEBUGFS/maps" | diff /proc/$L/maps - >/dev/null
+	r=$?
+	kill $L
+	wait $L 2>/dev/null
+	write_target "$P\n" >/dev/null
+	return $r
+}
+ktap_test_result "changes made after attach arrive live (events, check ok, maps equal)" live_changes
 
 before=$(cat "$T")
 # rejects LABEL VALUE ERRNO: the write fails with ERRNO and changes nothing.
@@ -70,6 +106,7 @@ rejects "a kernel thread (kthreadd)" '2\n' EINVAL
 switch_ok() {
 	sleep 600 &
 	S=$!
+	sleep 1 # let the forked shell exec sleep first
 	[ "$(write_target "$S\n")" = ok ] && grep -q "^pid=$S comm=sleep " "$T"
 	r=$?
 	kill $S
@@ -102,8 +139,11 @@ exit_seen() {
 }
 ktap_test_result "a target that exits reads as state=exited with an empty shadow" exit_seen
 
-detach_ok() { [ "$(write_target 'none\n')" = ok ] && grep -q '^pid=0 .* state=detached ' "$T"; }
-ktap_test_result "none detaches" detach_ok
+detach_ok() {
+	[ "$(write_target 'none\n')" = ok ] && grep -q '^pid=0 .* state=detached ' "$T" &&
+		grep -q '^# not registered' "$VMATRACK_DEBUGFS/probes"
+}
+ktap_test_result "none detaches and unregisters the probes" detach_ok
 
 zero_detaches() {
 	sleep 600 &
@@ -116,6 +156,36 @@ zero_detaches() {
 	return $r
 }
 ktap_test_result "0 detaches too" zero_detaches
+
+random_workload() {
+	# 35,000 operations in the main thread, two threads mutating their own
+	# arenas all along (about 2.5x as many), forks; check every 300
+	# operations while the threads run. vma_random attaches itself.
+	out=$(vma_random -s "${VMATRACK_SEED:-1}" -n 35000 -c 300 -t 2 2>/tmp/vr.err)
+	r=$?
+	ktap_print_msg "$out"
+	[ $r -eq 0 ] || head -n 20 /tmp/vr.err | while read -r l; do ktap_print_msg "$l"; done
+	total=$(echo "$out" | sed -n 's/.* ops=\([0-9]*\) thread_ops=\([0-9]*\) .*/\1 \2/p')
+	set -- $total
+	[ $r -eq 0 ] && [ $(($1 + $2)) -ge 100000 ]
+}
+ktap_test_result "random workload (>=100k ops, threads, fork): every check ok" random_workload
+
+rmmod_busy() {
+	churn -s 11 -n 200000 -f 1000 >/dev/null &
+	B=$!
+	write_target "$B\n" >/dev/null
+	(while [ -e "$VMATRACK_DEBUGFS/maps" ]; do cat "$VMATRACK_DEBUGFS/maps" >/dev/null 2>&1; done) &
+	R=$!
+	sleep 2
+	rmmod vmatrack
+	r=$?
+	wait $R
+	kill $B 2>/dev/null
+	wait $B 2>/dev/null
+	[ $r -eq 0 ] && insmod "$VMATRACK_KO" && [ -r "$T" ]
+}
+ktap_test_result "rmmod while the target is busy and maps is being read, then insmod" rmmod_busy
 
 ktap_test_result "kernel log has no BUG/WARNING/Oops lines" kernel_log_clean
 

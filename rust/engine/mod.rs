@@ -7,6 +7,9 @@
 //! file ([`target`]). Like the range tree it imports only `core`, so the
 //! host crate tests the very same files.
 
+pub mod dirty;
+pub mod events;
 pub mod maps;
 pub mod record;
 pub mod target;
+pub mod trylock;

@@ -49,7 +49,11 @@ impl SpecialName {
     pub fn new(s: &[u8]) -> Self {
         let mut n = SpecialName::default();
         let len = s.len().min(n.bytes.len());
-        n.bytes[..len].copy_from_slice(&s[..len]);
+        // A loop, not copy_from_slice: no length-mismatch panic path in the
+        // module (objtool in 7.3 does not know 1.95's panic helper).
+        for (d, c) in n.bytes.iter_mut().zip(s.iter()) {
+            *d = *c;
+        }
         // len <= 15.
         n.len = len as u8;
         n

@@ -12,7 +12,7 @@ use core::mem::offset_of;
 use kernel::{bindings, ffi::c_void, prelude::*};
 
 /// How many offsets `rust/layout.c` exports (its `VMATRACK_NR_OFFSETS`).
-const NR_OFFSETS: usize = 23;
+const NR_OFFSETS: usize = 24;
 
 extern "C" {
     static vmatrack_c_offsets: [usize; NR_OFFSETS];
@@ -56,6 +56,10 @@ const RUST_OFFSETS: [(&str, usize); NR_OFFSETS] = [
             bindings::vm_area_struct,
             __bindgen_anon_1.__bindgen_anon_1.vm_end
         ),
+    ),
+    (
+        "vm_area_struct.vm_mm",
+        offset_of!(bindings::vm_area_struct, vm_mm),
     ),
     (
         "vm_area_struct.vm_flags",

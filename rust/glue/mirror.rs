@@ -1,18 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The mirror: one target process, its shadow VMA tree, and the debugfs
-//! files that show them.
+//! The mirror: one target process, its shadow VMA tree kept live by the
+//! probes in [`super::probes`], and the debugfs files that show it.
 //!
-//! This first stage keeps the shadow by snapshot: attaching, and every read
-//! of `maps` or `tree`, walks the target's `mm->mm_mt` under the mmap read
-//! lock and rebuilds the shadow from it (the engine's sync path), and the
-//! `target` file says `state=snapshot`. Live updates through kprobes are
-//! the next stage; the shadow is already the RCU-mode range tree they will
-//! write to, so readers walk it without locks.
+//! # Who touches what
+//!
+//! * Probe handlers (any context, NMI included) apply the target's tree
+//!   stores to the shadow with pool nodes only, mark ranges dirty and log
+//!   events. They never wait: the shadow's writer and the [`Live`] state
+//!   are try-locks, and failing to get one marks the mirror stale.
+//! * Process context (debugfs readers and writers) holds [`Mirror::state`]
+//!   and, while it rebuilds or refreshes the shadow, the target's mmap read
+//!   lock. That lock excludes every writer of the target's tree, so no probe
+//!   handler for the target can run meanwhile, and the try-locks succeed
+//!   (the one other holder, the irq_work refill, never waits, so a short
+//!   spin is enough).
+//! * irq_work (hard-irq context) frees retired nodes and refills the pool.
+//!
+//! # Attaching
+//!
+//! The target's tree and mm are published to the handlers and the probes
+//! are registered *before* the snapshot is taken under the mmap read lock,
+//! and the snapshot replaces the shadow before that lock is released. A
+//! change made before the lock was taken is in the snapshot; one made after
+//! it is released is seen by a probe. No change falls between the two.
 
-use core::fmt;
+use core::{
+    ffi::c_void,
+    fmt,
+    sync::atomic::{AtomicBool, AtomicPtr, Ordering},
+};
 use kernel::{
-    mm::Mm,
+    bindings,
+    mm::{Mm, MmWithUser, MmapReadGuard},
     new_mutex,
     prelude::*,
     sync::{aref::ARef, Arc, Mutex},
@@ -20,50 +40,101 @@ use kernel::{
 };
 
 use super::{
+    deferred::DeferredPlatform,
     ids::IdKey,
     names::NameTable,
-    platform::KernelPlatform,
+    probes,
     target::{current_pid_max, resolve},
-    vma::snapshot,
+    vma::{kernel_empty_area, layout, read_vma, vma_mm_and_range, walk},
 };
 use crate::engine::{
+    dirty::DirtySet,
+    events::{EventLog, EventOp, Outcome},
     maps::{vma_name, write_line, write_pad, write_prefix, MmLayout, VmaName},
     record::VmaRecord,
     target::{parse_target, TargetCmd, TARGET_MAX_LEN},
+    trylock::TryLock,
 };
-use crate::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree};
+use crate::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree, RcuWriter};
 
 /// The shadow: the target's VMAs, as inclusive ranges.
-type Shadow = RcuRangeTree<VmaRecord, KernelPlatform>;
+type Shadow = RcuRangeTree<VmaRecord, DeferredPlatform>;
+type Writer<'a> = RcuWriter<'a, VmaRecord, DeferredPlatform>;
 
-/// What is mirrored, guarded by [`Mirror::state`].
+/// The pool is kept at this many worst-case stores' worth of nodes...
+const POOL_STORES: usize = 4;
+/// ...and a refill is asked for when it drops below this many.
+const POOL_LOW_STORES: usize = 2;
+/// Tries for a try-lock from process context before giving up (`EBUSY`).
+const SPIN_TRIES: usize = 1 << 16;
+
+/// The highest user address `check` compares gap searches up to (x86_64's
+/// 47-bit user space; other guests fit below it).
+const USER_TOP: usize = (1 << 47) - 1;
+
+/// What the probe handlers update, under a try-lock.
+struct Live {
+    dirty: DirtySet,
+    events: EventLog,
+}
+
+/// What is mirrored.
 struct Attached {
     mm: ARef<Mm>,
     pid: u32,
     comm: [u8; 16],
     follow: bool,
     layout: MmLayout,
-    /// The process is gone (its mm has no users and the pid no longer
-    /// resolves); the shadow was emptied.
+    /// The process is gone; the shadow was emptied.
     exited: bool,
 }
 
-/// The mirror's state; writers of `target` and readers that resync take
-/// the mutex, readers of the shadow itself do not.
-#[pin_data]
-pub(crate) struct Mirror {
-    ids: IdKey,
-    shadow: Shadow,
-    #[pin]
-    state: Mutex<MirrorState>,
-}
-
+/// Process-context state, under [`Mirror::state`].
 struct MirrorState {
     target: Option<Attached>,
     /// File paths and anon names of the shadow's VMAs.
     names: NameTable,
     /// Full rebuilds of the shadow from the kernel's tree.
     resyncs: u64,
+    /// Whether the probes are registered (only while attached).
+    registered: bool,
+    /// The probes' total `nmissed` when the shadow was last known good.
+    nmissed_seen: usize,
+}
+
+/// The mirror.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Mirror {
+    ids: IdKey,
+    shadow: Shadow,
+    live: TryLock<Live>,
+    /// `&target_mm->mm_mt`, or null: what the store handlers filter on.
+    target_tree: AtomicPtr<c_void>,
+    /// The target's mm, or null: what the other handlers filter on.
+    target_mm: AtomicPtr<bindings::mm_struct>,
+    /// A change could not be applied: the next reader resyncs.
+    stale: AtomicBool,
+    /// `exit_mmap()` ran on the target's mm (exit, or exec's old mm).
+    exit_seen: AtomicBool,
+    #[pin]
+    state: Mutex<MirrorState>,
+}
+
+/// Spins for a try-lock in process context; see the module documentation
+/// for why the holder always makes progress.
+fn spin<T>(mut f: impl FnMut() -> Option<T>) -> Result<T> {
+    for _ in 0..SPIN_TRIES {
+        if let Some(t) = f() {
+            return Ok(t);
+        }
+        core::hint::spin_loop();
+    }
+    Err(EBUSY)
+}
+
+/// Whether `e` is one of the maple tree's internal entries (never a VMA).
+fn xa_is_internal(e: *mut c_void) -> bool {
+    e.addr() & 3 == 2
 }
 
 impl Mirror {
@@ -71,47 +142,316 @@ impl Mirror {
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
             ids: IdKey::new(),
-            shadow: RangeTree::new(KernelPlatform).into_rcu(),
+            shadow: RangeTree::new(DeferredPlatform).into_rcu(),
+            live: TryLock::new(Live { dirty: DirtySet::new(), events: EventLog::new() }),
+            target_tree: AtomicPtr::new(core::ptr::null_mut()),
+            target_mm: AtomicPtr::new(core::ptr::null_mut()),
+            stale: AtomicBool::new(false),
+            exit_seen: AtomicBool::new(false),
             state <- new_mutex!(MirrorState {
                 target: None,
                 names: NameTable::new(),
                 resyncs: 0,
+                registered: false,
+                nmissed_seen: 0,
             }),
         })
     }
 
-    /// Rebuilds the shadow from the mm's VMA tree (process context).
+    // ---- probe side: any context, never waits -------------------------
+
+    /// Whether `tree` is the target's VMA tree.
+    pub(crate) fn is_target_tree(&self, tree: *mut c_void) -> bool {
+        !tree.is_null() && tree == self.target_tree.load(Ordering::Acquire)
+    }
+
+    /// A store of `entry` (a VMA or NULL) over `[index, last]` of `tree`.
+    pub(crate) fn on_store(
+        &self,
+        tree: *mut c_void,
+        index: usize,
+        last: usize,
+        entry: *mut c_void,
+    ) {
+        if !self.is_target_tree(tree) {
+            return;
+        }
+        let Some(mut live) = self.live.try_lock() else {
+            self.stale.store(true, Ordering::Release);
+            return;
+        };
+        let (op, rec) = if entry.is_null() {
+            (EventOp::Clear, None)
+        } else if xa_is_internal(entry) {
+            // Not a VMA: nothing the shadow can hold.
+            (EventOp::Store, Some(None))
+        } else {
+            // SAFETY: Entries of an mm's VMA tree are VMAs, and the store is
+            // made under that mm's write lock, so the VMA is stable.
+            let (_, _, r) = unsafe { read_vma(entry.cast(), &self.ids, true) };
+            (EventOp::Store, Some(Some(r)))
+        };
+        let applied = match rec {
+            Some(None) => false,
+            rec => match self.shadow.try_write() {
+                Some(mut w) => {
+                    let ok = w.store(index, last, rec.flatten(), Gfp::PoolOnly).is_ok();
+                    if w.pool_len() < POOL_LOW_STORES * w.worst_case_nodes_per_store() {
+                        super::deferred::kick();
+                    }
+                    ok
+                }
+                None => false,
+            },
+        };
+        let outcome = if applied {
+            Outcome::Applied
+        } else {
+            self.stale.store(true, Ordering::Release);
+            Outcome::Stale
+        };
+        // The VMA's fields may be finished after the store: re-read later.
+        live.dirty.insert(index, last);
+        live.events.push(op, index, last, outcome);
+    }
+
+    /// `__vma_start_write(vma)`: the VMA is about to change in place.
+    pub(crate) fn on_vma_write(&self, vma: *const bindings::vm_area_struct) {
+        // SAFETY: The probe gets the VMA `__vma_start_write` was called
+        // with, under its mm's write lock.
+        let (mm, start, end) = unsafe { vma_mm_and_range(vma) };
+        if mm.is_null() || mm != self.target_mm.load(Ordering::Acquire) || end <= start {
+            return;
+        }
+        match self.live.try_lock() {
+            Some(mut live) => live.dirty.insert(start, end - 1),
+            None => self.stale.store(true, Ordering::Release),
+        }
+    }
+
+    /// `exit_mmap(mm)`: the target's address space is being torn down.
+    pub(crate) fn on_exit_mmap(&self, mm: *mut bindings::mm_struct) {
+        if mm.is_null() || mm != self.target_mm.load(Ordering::Acquire) {
+            return;
+        }
+        self.exit_seen.store(true, Ordering::Release);
+        self.stale.store(true, Ordering::Release);
+        if let Some(mut live) = self.live.try_lock() {
+            live.events
+                .push(EventOp::Exit, 0, usize::MAX, Outcome::Applied);
+        }
+    }
+
+    /// Refills the node pool without sleeping (irq_work).
+    pub(crate) fn refill_atomic(&self) {
+        if let Some(mut w) = self.shadow.try_write() {
+            let want = POOL_STORES * w.worst_case_nodes_per_store();
+            let _ = w.fill_pool(want, Gfp::Atomic);
+        }
+    }
+
+    // ---- process side --------------------------------------------------
+
+    /// Publishes (or, with `None`, withdraws) the target to the handlers.
+    fn publish(&self, mm: Option<&MmWithUser>) {
+        let (mm, tree) = match mm {
+            Some(m) => {
+                let raw = m.as_raw();
+                // SAFETY: `raw` is a valid mm; `mm_mt` is one of its fields.
+                (raw, unsafe {
+                    (&raw mut (*raw).__bindgen_anon_1.mm_mt).cast::<c_void>()
+                })
+            }
+            None => (core::ptr::null_mut(), core::ptr::null_mut()),
+        };
+        self.target_mm.store(mm, Ordering::Release);
+        self.target_tree.store(tree, Ordering::Release);
+    }
+
+    /// Rebuilds the shadow from the target's VMA tree.
     ///
-    /// When the mm has no users any more but the pid still resolves, the
-    /// process has exec'd (a new mm for the same process): the target moves
-    /// to the new mm. When it does not resolve, `ESRCH`: the target exited.
-    fn sync(&self, a: &mut Attached, names: &mut NameTable) -> Result {
+    /// When the mm has no users but the pid still resolves, the process
+    /// exec'd: the target moves to its new mm. When it does not resolve,
+    /// the target exited: `ESRCH`.
+    fn resync(&self, st: &mut MirrorState) -> Result {
+        let MirrorState {
+            target,
+            names,
+            resyncs,
+            nmissed_seen,
+            ..
+        } = st;
+        let a = target.as_mut().ok_or(EINVAL)?;
         let user = match a.mm.mmget_not_zero() {
             Some(u) => u,
             None => {
-                let t = resolve(a.pid)?;
+                let t = resolve(a.pid).map_err(|_| ESRCH)?;
                 a.mm = t.mm;
                 a.comm = t.comm;
                 a.mm.mmget_not_zero().ok_or(ESRCH)?
             }
         };
+        // Publish first: a store after the lock below is seen by a probe.
+        self.publish(Some(&user));
+        let lock = user.mmap_read_lock();
         let mut entries = KVec::new();
         names.clear();
-        a.layout = snapshot(&user, &self.ids, names, |start, end, rec| {
-            // The one place the kernel's exclusive `vm_end` becomes the
-            // tree's inclusive `last`.
-            entries
-                .push((start, end - 1, rec), GFP_KERNEL)
-                .map_err(Error::from)
-        })?;
+        walk(
+            &lock,
+            &user,
+            &self.ids,
+            names,
+            0,
+            usize::MAX,
+            |start, end, rec| {
+                // The one place the kernel's exclusive `vm_end` becomes the
+                // tree's inclusive `last`.
+                entries
+                    .push((start, end - 1, rec), GFP_KERNEL)
+                    .map_err(Error::from)
+            },
+        )?;
+        a.layout = layout(&lock, &user);
+        {
+            let mut live = spin(|| self.live.try_lock())?;
+            let mut w = spin(|| self.shadow.try_write())?;
+            w.store(0, usize::MAX, None, Gfp::Kernel)
+                .map_err(|_| ENOMEM)?;
+            for &(first, last, rec) in entries.iter() {
+                w.store(first, last, Some(rec), Gfp::Kernel)
+                    .map_err(|_| ENOMEM)?;
+            }
+            fill(&mut w)?;
+            live.dirty.clear();
+            live.events
+                .push(EventOp::Resync, 0, usize::MAX, Outcome::Applied);
+            // Under the mmap lock: no handler for the target can set these
+            // between the snapshot and here.
+            self.stale.store(false, Ordering::Release);
+            self.exit_seen.store(false, Ordering::Release);
+        }
+        drop(lock);
+        *nmissed_seen = probes::nmissed_total();
+        *resyncs += 1;
+        Ok(())
+    }
+
+    /// Re-reads the dirty ranges from the kernel's tree and refreshes the
+    /// attributes of the shadow's VMAs there. Returns how many VMAs in them
+    /// did not match the shadow's ranges (then the mirror is stale).
+    fn refresh_dirty(&self, st: &mut MirrorState, user: &MmWithUser) -> Result<usize> {
+        let lock = user.mmap_read_lock();
+        self.refresh_dirty_locked(st, &lock, user)
+    }
+
+    /// [`Mirror::refresh_dirty`] with the mmap read lock already held, so a
+    /// caller can compare under the same lock it refreshed under.
+    fn refresh_dirty_locked(
+        &self,
+        st: &mut MirrorState,
+        lock: &MmapReadGuard<'_>,
+        user: &MmWithUser,
+    ) -> Result<usize> {
+        let MirrorState { target, names, .. } = st;
+        let a = target.as_mut().ok_or(EINVAL)?;
+        let mut live = spin(|| self.live.try_lock())?;
+        let mut w = spin(|| self.shadow.try_write())?;
+        let mut mismatched = 0;
+        let dirty = live.dirty;
+        for &(first, last) in dirty.ranges() {
+            walk(
+                lock,
+                user,
+                &self.ids,
+                names,
+                first,
+                last,
+                |start, end, rec| {
+                    match w.load_range(start) {
+                        Some((s, l, old)) if s == start && l == end - 1 && old.vma == rec.vma => {
+                            if old != rec {
+                                w.store(start, end - 1, Some(rec), Gfp::Kernel)
+                                    .map_err(|_| ENOMEM)?;
+                            }
+                        }
+                        _ => mismatched += 1,
+                    }
+                    Ok(())
+                },
+            )?;
+        }
+        live.dirty.clear();
+        a.layout = layout(lock, user);
+        fill(&mut w)?;
+        if mismatched > 0 {
+            self.stale.store(true, Ordering::Release);
+        }
+        Ok(mismatched)
+    }
+
+    /// Brings the shadow up to date for a reader: a resync when it is stale
+    /// (or a probe missed hits), else a refresh of the dirty ranges.
+    /// `Ok(false)` when there is nothing to show (detached or exited).
+    fn prepare(&self, st: &mut MirrorState) -> Result<bool> {
+        match &st.target {
+            None => return Ok(false),
+            Some(a) if a.exited => return Ok(false),
+            Some(_) => {}
+        }
+        if probes::nmissed_total() != st.nmissed_seen {
+            self.stale.store(true, Ordering::Release);
+        }
+        let user = st.target.as_ref().and_then(|a| a.mm.mmget_not_zero());
+        let fresh = match (&user, self.stale.load(Ordering::Acquire)) {
+            (Some(u), false) => self.refresh_dirty(st, u)? == 0,
+            _ => false,
+        };
         drop(user);
-        let mut w = self.shadow.try_write().ok_or(EBUSY)?;
+        if !fresh {
+            match self.resync(st) {
+                Ok(()) => {}
+                Err(e) if e == ESRCH => {
+                    self.mark_exited(st)?;
+                    return Ok(false);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// The target is gone: empty the shadow, keep the target's identity.
+    fn mark_exited(&self, st: &mut MirrorState) -> Result {
+        if let Some(a) = st.target.as_mut() {
+            a.exited = true;
+        }
+        self.publish(None);
+        // Nothing is missing from an empty shadow of a process that is gone.
+        self.stale.store(false, Ordering::Release);
+        self.exit_seen.store(false, Ordering::Release);
+        st.names.clear();
+        let mut w = spin(|| self.shadow.try_write())?;
         w.store(0, usize::MAX, None, Gfp::Kernel)
             .map_err(|_| ENOMEM)?;
-        for &(first, last, rec) in entries.iter() {
-            w.store(first, last, Some(rec), Gfp::Kernel)
-                .map_err(|_| ENOMEM)?;
+        if let Some(mut live) = self.live.try_lock() {
+            live.dirty.clear();
         }
+        Ok(())
+    }
+
+    /// Stops mirroring: probes off, shadow emptied.
+    fn detach(&self, st: &mut MirrorState) -> Result {
+        self.publish(None);
+        if st.registered {
+            probes::unregister();
+            st.registered = false;
+        }
+        st.target = None;
+        st.names.clear();
+        let mut w = spin(|| self.shadow.try_write())?;
+        w.store(0, usize::MAX, None, Gfp::Kernel)
+            .map_err(|_| ENOMEM)?;
+        w.release_pool();
         Ok(())
     }
 
@@ -125,84 +465,75 @@ impl Mirror {
         let input = buf.get_mut(..len).ok_or(EINVAL)?;
         reader.read_slice(input)?;
         let cmd = parse_target(input, current_pid_max()).map_err(|_| EINVAL)?;
-        let mut state = self.state.lock();
+        let mut st = self.state.lock();
         let (pid, follow) = match cmd {
-            TargetCmd::Detach => {
-                state.target = None;
-                let mut w = self.shadow.try_write().ok_or(EBUSY)?;
-                return w
-                    .store(0, usize::MAX, None, Gfp::Kernel)
-                    .map_err(|_| ENOMEM);
-            }
+            TargetCmd::Detach => return self.detach(&mut st),
             TargetCmd::Single(pid) => (pid, false),
             TargetCmd::Follow(pid) => (pid, true),
         };
         // Resolve first: a bad pid leaves the current target as it was.
         let t = resolve(pid)?;
-        let mut a = Attached {
+        if !st.registered {
+            // SAFETY: The mirror lives in an `Arc` that outlives the probes:
+            // they are unregistered on detach and in `PinnedDrop`.
+            unsafe { probes::register(self) }?;
+            st.registered = true;
+        }
+        st.target = Some(Attached {
             mm: t.mm,
             pid: t.pid,
             comm: t.comm,
             follow,
             layout: MmLayout::default(),
             exited: false,
-        };
-        let MirrorState { names, resyncs, .. } = &mut *state;
-        self.sync(&mut a, names)?;
-        *resyncs += 1;
-        state.target = Some(a);
+        });
+        if let Err(e) = self.resync(&mut st) {
+            // The process went away between lookup and snapshot.
+            let _ = self.detach(&mut st);
+            return Err(e);
+        }
         Ok(())
     }
 
-    /// Resyncs the attached target for a reader; `Ok(false)` when detached
-    /// or when the target has exited (then the shadow is empty).
-    fn refresh(&self) -> Result<bool> {
-        let mut guard = self.state.lock();
-        let state = &mut *guard;
-        let Some(a) = state.target.as_mut() else {
-            return Ok(false);
-        };
-        if a.exited {
-            return Ok(false);
-        }
-        match self.sync(a, &mut state.names) {
-            Ok(()) => {
-                state.resyncs += 1;
-                Ok(true)
-            }
-            Err(e) if e == ESRCH => {
-                a.exited = true;
-                state.names.clear();
-                let mut w = self.shadow.try_write().ok_or(EBUSY)?;
-                w.store(0, usize::MAX, None, Gfp::Kernel)
-                    .map_err(|_| ENOMEM)?;
-                Ok(false)
-            }
-            Err(e) => Err(e),
+    /// The first line every file starts with while the mirror is stale.
+    fn stale_line(&self, f: &mut fmt::Formatter<'_>, r: &Result<bool>) -> fmt::Result {
+        match r {
+            Err(e) => writeln!(f, "# stale: resync failed ({e:?})"),
+            Ok(_) if self.stale.load(Ordering::Acquire) => writeln!(f, "# stale"),
+            Ok(_) => Ok(()),
         }
     }
 
     /// Renders `target`.
     fn show_target(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.state.lock();
-        let g = KernelPlatform.read_lock();
-        match &state.target {
+        let mut st = self.state.lock();
+        let r = self.prepare(&mut st);
+        self.stale_line(f, &r)?;
+        let g = self.shadow.platform().read_lock();
+        let events = self.live.try_lock().map_or(0, |l| l.events.total());
+        match &st.target {
             None => writeln!(
                 f,
-                "pid=0 comm= mode=single state=detached vmas=0 events=0 resyncs={}",
-                state.resyncs
+                "pid=0 comm= mode=single state=detached vmas=0 events={events} resyncs={}",
+                st.resyncs
             ),
             Some(a) => {
                 let comm = a.comm.split(|&c| c == 0).next().unwrap_or(&[]);
-                let comm = core::str::from_utf8(comm).unwrap_or("?");
+                let state = if a.exited {
+                    "exited"
+                } else if r.is_err() || self.stale.load(Ordering::Acquire) {
+                    "stale"
+                } else {
+                    "live"
+                };
                 writeln!(
                     f,
-                    "pid={} comm={comm} mode={} state={} vmas={} events=0 resyncs={}",
+                    "pid={} comm={} mode={} state={state} vmas={} events={events} resyncs={}",
                     a.pid,
+                    core::str::from_utf8(comm).unwrap_or("?"),
                     if a.follow { "follow" } else { "single" },
-                    if a.exited { "exited" } else { "snapshot" },
                     self.shadow.len(&g),
-                    state.resyncs
+                    st.resyncs
                 )
             }
         }
@@ -210,20 +541,19 @@ impl Mirror {
 
     /// Renders `maps`: the shadow in `/proc/PID/maps` format.
     fn show_maps(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.refresh() {
-            Ok(true) => {}
-            Ok(false) => return writeln!(f, "# no live target"),
-            Err(e) => return writeln!(f, "# stale: resync failed ({e:?})"),
+        let mut st = self.state.lock();
+        let r = self.prepare(&mut st);
+        self.stale_line(f, &r)?;
+        if !matches!(r, Ok(true)) {
+            return writeln!(f, "# no live target");
         }
-        let state = self.state.lock();
-        let layout = match &state.target {
-            Some(a) => a.layout,
-            None => return writeln!(f, "# detached"),
+        let Some(layout) = st.target.as_ref().map(|a| a.layout) else {
+            return Ok(());
         };
-        let g = KernelPlatform.read_lock();
+        let g = self.shadow.platform().read_lock();
         for (first, last, rec) in self.shadow.iter(&g) {
             let (start, end) = (first as u64, last as u64 + 1);
-            let anon = state
+            let anon = st
                 .names
                 .get(rec.anon_name)
                 .and_then(|b| core::str::from_utf8(b).ok());
@@ -233,7 +563,7 @@ impl Mirror {
                     write_pad(f, n)?;
                     let path = rec
                         .file
-                        .and_then(|file| state.names.get(file.file))
+                        .and_then(|file| st.names.get(file.file))
                         .unwrap_or(b"");
                     write_escaped(f, path)?;
                     writeln!(f)?;
@@ -246,12 +576,203 @@ impl Mirror {
 
     /// Renders `tree`: the shadow's node structure.
     fn show_tree(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Err(e) = self.refresh() {
-            writeln!(f, "# stale: resync failed ({e:?})")?;
-        }
-        let g = KernelPlatform.read_lock();
+        let mut st = self.state.lock();
+        let r = self.prepare(&mut st);
+        self.stale_line(f, &r)?;
+        let g = self.shadow.platform().read_lock();
         self.shadow.dump(f, &g)
     }
+
+    /// Renders `events`: the target's recent changes, oldest first.
+    fn show_events(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.stale.load(Ordering::Acquire) {
+            writeln!(f, "# stale")?;
+        }
+        let Ok(live) = spin(|| self.live.try_lock()) else {
+            return writeln!(f, "# busy");
+        };
+        for e in live.events.iter() {
+            let outcome = match e.outcome {
+                Outcome::Applied => "applied",
+                Outcome::Stale => "stale",
+            };
+            writeln!(
+                f,
+                "{} {} {:x}-{:x} {outcome}",
+                e.seq,
+                e.op.name(),
+                e.first,
+                e.last.wrapping_add(1)
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Renders `check`: compares the shadow with the kernel's tree now.
+    ///
+    /// Under the mmap read lock: dirty ranges are refreshed first (that only
+    /// updates attributes of VMAs whose range and identity already match),
+    /// then every VMA and every gap search of a few sizes is compared.
+    /// `anon_vma`, which changes under the read lock, is refreshed, not
+    /// compared. Prints each divergence and `FAIL n`, or `ok vmas=N`.
+    fn show_check(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut st = self.state.lock();
+        match &st.target {
+            None => return writeln!(f, "# detached"),
+            Some(a) if a.exited => return writeln!(f, "# exited"),
+            Some(_) => {}
+        }
+        if self.stale.load(Ordering::Acquire) || probes::nmissed_total() != st.nmissed_seen {
+            // Known stale: resync, say so, and check the result.
+            writeln!(f, "# stale: resynced before checking")?;
+            if let Err(e) = self.resync(&mut st) {
+                return writeln!(f, "# resync failed ({e:?})");
+            }
+        }
+        let Some(user) = st.target.as_ref().and_then(|a| a.mm.mmget_not_zero()) else {
+            return writeln!(f, "# exited");
+        };
+        match self.check_now(&mut st, &user, f) {
+            Ok(0) => {
+                let g = self.shadow.platform().read_lock();
+                writeln!(f, "ok vmas={}", self.shadow.len(&g))
+            }
+            Ok(n) => {
+                self.stale.store(true, Ordering::Release);
+                writeln!(f, "FAIL {n}")
+            }
+            Err(e) => writeln!(f, "# check failed ({e:?})"),
+        }
+    }
+
+    /// The comparison behind `check`; returns the number of divergences.
+    fn check_now(
+        &self,
+        st: &mut MirrorState,
+        user: &MmWithUser,
+        f: &mut fmt::Formatter<'_>,
+    ) -> Result<usize> {
+        // One lock for refreshing and comparing: with it held no thread of
+        // the target can change anything in between.
+        let lock = user.mmap_read_lock();
+        let mismatched = self.refresh_dirty_locked(st, &lock, user)?;
+        let mut kernel = KVec::new();
+        walk(
+            &lock,
+            user,
+            &self.ids,
+            &mut st.names,
+            0,
+            usize::MAX,
+            |s, e, rec| {
+                kernel
+                    .push((s, e - 1, rec), GFP_KERNEL)
+                    .map_err(Error::from)
+            },
+        )?;
+        let mut w = spin(|| self.shadow.try_write())?;
+        let mut bad = 0usize;
+        // One line per side of a divergence; the caller counts divergences.
+        let mut report = |what: &str, first: usize, last: usize, rec: &VmaRecord| {
+            let _ = writeln!(f, "{what} {first:x}-{:x} {rec:?}", last.wrapping_add(1));
+        };
+        let mut anon_updates = KVec::new();
+        {
+            let mut shadow = w.iter().peekable();
+            for &(ks, kl, krec) in kernel.iter() {
+                // Shadow entries before this kernel VMA exist only in the shadow.
+                while let Some(&(ss, sl, srec)) = shadow.peek() {
+                    if ss >= ks {
+                        break;
+                    }
+                    report("shadow-only", ss, sl, &srec);
+                    bad += 1;
+                    shadow.next();
+                }
+                match shadow.peek().copied() {
+                    Some((ss, sl, srec)) if ss == ks => {
+                        shadow.next();
+                        let same = sl == kl
+                            && VmaRecord {
+                                anon_vma: krec.anon_vma,
+                                ..srec
+                            } == krec;
+                        if !same {
+                            report("kernel", ks, kl, &krec);
+                            report("shadow", ss, sl, &srec);
+                            bad += 1;
+                        } else if srec.anon_vma != krec.anon_vma {
+                            anon_updates.push((ks, kl, krec), GFP_KERNEL)?;
+                        }
+                    }
+                    _ => {
+                        report("kernel-only", ks, kl, &krec);
+                        bad += 1;
+                    }
+                }
+            }
+            for (ss, sl, srec) in shadow {
+                report("shadow-only", ss, sl, &srec);
+                bad += 1;
+            }
+        }
+        for &(s, l, rec) in anon_updates.iter() {
+            w.store(s, l, Some(rec), Gfp::Kernel).map_err(|_| ENOMEM)?;
+        }
+        // Gap search: the shadow must answer as mas_empty_area[_rev] does.
+        for size in [1usize << 12, 1 << 16, 1 << 21, 1 << 30] {
+            for rev in [false, true] {
+                let ours = if rev {
+                    w.empty_area_rev(0, USER_TOP, size)
+                } else {
+                    w.empty_area(0, USER_TOP, size)
+                };
+                let theirs = kernel_empty_area(&lock, user, 0, USER_TOP, size, rev);
+                if ours != theirs {
+                    bad += 1;
+                    let name = if rev { "empty_area_rev" } else { "empty_area" };
+                    let _ = writeln!(
+                        f,
+                        "gap {name} size={size:#x} kernel={theirs:x?} shadow={ours:x?}"
+                    );
+                }
+            }
+        }
+        Ok(bad + mismatched)
+    }
+
+    /// Renders `probes`: one line per probe.
+    fn show_probes(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let registered = self.state.lock().registered;
+        writeln!(
+            f,
+            "# {}",
+            if registered {
+                "registered"
+            } else {
+                "not registered (detached)"
+            }
+        )?;
+        for (name, hits, missed) in probes::stats() {
+            writeln!(f, "{name} hits={hits} nmissed={missed}")?;
+        }
+        Ok(())
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Mirror {
+    fn drop(self: Pin<&mut Self>) {
+        // Probes off first: after this no handler runs.
+        let mut st = self.state.lock();
+        let _ = self.detach(&mut st);
+    }
+}
+
+/// Fills the writer's pool to [`POOL_STORES`] worst-case stores' worth.
+fn fill(w: &mut Writer<'_>) -> Result {
+    let want = POOL_STORES * w.worst_case_nodes_per_store();
+    w.fill_pool(want, Gfp::Kernel).map_err(|_| ENOMEM)
 }
 
 /// Writes a path as `seq_path(m, path, "\n")` does: a newline becomes
@@ -259,11 +780,11 @@ impl Mirror {
 /// writes them raw; a formatter cannot).
 fn write_escaped(f: &mut fmt::Formatter<'_>, path: &[u8]) -> fmt::Result {
     for chunk in path.utf8_chunks() {
-        for part in chunk.valid().split('\n').enumerate() {
-            if part.0 > 0 {
+        for (i, part) in chunk.valid().split('\n').enumerate() {
+            if i > 0 {
                 f.write_str("\\012")?;
             }
-            f.write_str(part.1)?;
+            f.write_str(part)?;
         }
         for b in chunk.invalid() {
             write!(f, "\\x{b:02x}")?;
@@ -290,4 +811,19 @@ pub(crate) fn show_maps(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Res
 /// `tree` read callback.
 pub(crate) fn show_tree(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     m.show_tree(f)
+}
+
+/// `check` read callback.
+pub(crate) fn show_check(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    m.show_check(f)
+}
+
+/// `events` read callback.
+pub(crate) fn show_events(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    m.show_events(f)
+}
+
+/// `probes` read callback.
+pub(crate) fn show_probes(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    m.show_probes(f)
 }

@@ -7,12 +7,14 @@
 //! debugfs files.
 
 pub(crate) mod bench;
+pub(crate) mod deferred;
 pub(crate) mod ids;
 pub(crate) mod layout;
 pub(crate) mod maple_peer;
 pub(crate) mod mirror;
 pub(crate) mod names;
 pub(crate) mod platform;
+pub(crate) mod probes;
 pub(crate) mod rng;
 pub(crate) mod selftest;
 pub(crate) mod target;

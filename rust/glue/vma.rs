@@ -8,7 +8,12 @@
 //! and nowhere else.
 
 use core::ptr;
-use kernel::{bindings, ffi::c_void, mm::virt::VmaRef, mm::MmWithUser, prelude::*};
+use kernel::{
+    bindings,
+    ffi::c_void,
+    mm::{virt::VmaRef, MmWithUser, MmapReadGuard},
+    prelude::*,
+};
 
 use super::{ids::IdKey, names::NameTable};
 use crate::engine::{
@@ -18,6 +23,10 @@ use crate::engine::{
 
 /// Reads the record of one VMA.
 ///
+/// In probe context (`in_probe`) `vm_ops->name()` is not called (it is a
+/// callback into whatever driver made the VMA); the special name is then
+/// left empty and filled in when a reader re-reads the dirty range.
+///
 /// # Safety
 ///
 /// `vma` points to a VMA of a tree whose mmap lock the caller holds (read or
@@ -25,6 +34,7 @@ use crate::engine::{
 pub(crate) unsafe fn read_vma(
     vma: *const bindings::vm_area_struct,
     ids: &IdKey,
+    in_probe: bool,
 ) -> (usize, usize, VmaRecord) {
     // SAFETY: `vma` is valid while the caller holds the mmap lock.
     let r = unsafe { VmaRef::from_raw(vma) };
@@ -51,7 +61,7 @@ pub(crate) unsafe fn read_vma(
         // SAFETY: `vm_ops` is a valid ops table for as long as the VMA lives.
         let ops = unsafe { &*v.vm_ops };
         has_close = ops.close.is_some();
-        if let Some(name) = ops.name {
+        if let Some(name) = ops.name.filter(|_| !in_probe) {
             // SAFETY: `name` is the VMA's own `vm_ops->name`, called on its
             // VMA under the mmap lock as `/proc/PID/maps` does; it returns a
             // static string or NULL.
@@ -80,25 +90,14 @@ pub(crate) unsafe fn read_vma(
     (r.start(), r.end(), rec)
 }
 
-/// Takes the mm's mmap read lock and calls `f(start, end, record)` for every
-/// VMA in address order; returns the heap and stack placement read under
-/// the same lock. Stops at, and returns, `f`'s first error.
-///
-/// The names of every VMA (file paths, anon names) go into `names`.
-pub(crate) fn snapshot(
-    mm: &MmWithUser,
-    ids: &IdKey,
-    names: &mut NameTable,
-    mut f: impl FnMut(usize, usize, VmaRecord) -> Result,
-) -> Result<MmLayout> {
-    let _lock = mm.mmap_read_lock();
-    let raw = mm.as_raw();
-    // The fields `MA_STATE(mas, &mm->mm_mt, 0, 0)` sets; the rest are zero.
-    let mut mas = bindings::ma_state {
-        // SAFETY: `raw` is a valid mm (borrowed from `mm`); `mm_mt` is a field.
-        tree: unsafe { &raw mut (*raw).__bindgen_anon_1.mm_mt },
-        index: 0,
-        last: 0,
+/// A raw `ma_state` on `mm->mm_mt` at `index` (what `MA_STATE()` sets).
+fn mm_mas(mm: *mut bindings::mm_struct, index: usize) -> bindings::ma_state {
+    bindings::ma_state {
+        // SAFETY: `mm` is valid (callers hold a user reference); `mm_mt` is
+        // a field.
+        tree: unsafe { &raw mut (*mm).__bindgen_anon_1.mm_mt },
+        index,
+        last: index,
         node: ptr::null_mut(),
         status: bindings::maple_status_ma_start,
         min: 0,
@@ -107,25 +106,88 @@ pub(crate) fn snapshot(
         mas_flags: 0,
         store_type: bindings::store_type_wr_invalid,
         ..Default::default()
-    };
+    }
+}
+
+/// Calls `f(vma, start, end, record)` for every VMA that overlaps
+/// `[first, last]`, in address order; the names of each go into `names`.
+///
+/// The caller holds `mm`'s mmap lock (the `_lock` argument proves it).
+pub(crate) fn walk(
+    _lock: &MmapReadGuard<'_>,
+    mm: &MmWithUser,
+    ids: &IdKey,
+    names: &mut NameTable,
+    first: usize,
+    last: usize,
+    mut f: impl FnMut(usize, usize, VmaRecord) -> Result,
+) -> Result {
+    let mut mas = mm_mas(mm.as_raw(), first);
     loop {
-        // SAFETY: The mmap read lock (`_lock`) protects the walk of `mm_mt`.
-        let e: *mut c_void = unsafe { bindings::mas_find(&mut mas, usize::MAX) };
+        // SAFETY: The mmap lock (`_lock`) protects the walk of `mm_mt`.
+        let e: *mut c_void = unsafe { bindings::mas_find(&mut mas, last) };
         if e.is_null() {
-            break;
+            return Ok(());
         }
         let vma = e.cast::<bindings::vm_area_struct>();
         // SAFETY: Entries of `mm_mt` are VMAs; the lock keeps them valid.
-        let (start, end, rec) = unsafe { read_vma(vma, ids) };
+        let (start, end, rec) = unsafe { read_vma(vma, ids, false) };
         // SAFETY: As above.
         unsafe { names.add_vma(vma, ids) }?;
         f(start, end, rec)?;
     }
-    // SAFETY: `raw` is valid and its brk/stack fields are stable under the lock.
-    let m = unsafe { &(*raw).__bindgen_anon_1 };
-    Ok(MmLayout {
+}
+
+/// Where the heap and main stack are, read under the mmap lock.
+pub(crate) fn layout(_lock: &MmapReadGuard<'_>, mm: &MmWithUser) -> MmLayout {
+    // SAFETY: `mm` is valid and its brk/stack fields are stable under the lock.
+    let m = unsafe { &(*mm.as_raw()).__bindgen_anon_1 };
+    MmLayout {
         start_brk: m.start_brk as u64,
         brk: m.brk as u64,
         start_stack: m.start_stack as u64,
-    })
+    }
+}
+
+/// `mas_empty_area[_rev]()` on the mm's VMA tree, for `check`.
+pub(crate) fn kernel_empty_area(
+    _lock: &MmapReadGuard<'_>,
+    mm: &MmWithUser,
+    min: usize,
+    max: usize,
+    size: usize,
+    rev: bool,
+) -> Option<usize> {
+    let mut mas = mm_mas(mm.as_raw(), 0);
+    // SAFETY: The mmap lock protects `mm_mt`, which is what these functions
+    // require of a tree with an external lock.
+    let r = unsafe {
+        if rev {
+            bindings::mas_empty_area_rev(&mut mas, min, max, size)
+        } else {
+            bindings::mas_empty_area(&mut mas, min, max, size)
+        }
+    };
+    (r == 0).then_some(mas.index)
+}
+
+/// The VMA's mm and extent, read in probe context.
+///
+/// # Safety
+///
+/// `vma` is the VMA `__vma_start_write()` was called with: valid, and its
+/// mm's write lock is held by the caller of that function.
+pub(crate) unsafe fn vma_mm_and_range(
+    vma: *const bindings::vm_area_struct,
+) -> (*mut bindings::mm_struct, usize, usize) {
+    // SAFETY: See the function's contract.
+    let v = unsafe { &*vma };
+    // SAFETY: Plain fields of a valid VMA (vm_start/vm_end of its union).
+    let (s, e) = unsafe {
+        (
+            v.__bindgen_anon_1.__bindgen_anon_1.vm_start,
+            v.__bindgen_anon_1.__bindgen_anon_1.vm_end,
+        )
+    };
+    (v.vm_mm, s, e)
 }

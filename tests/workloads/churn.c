@@ -2,11 +2,12 @@
 /*
  * churn: a seeded mmap/mprotect/munmap/fork workload.
  *
- * usage: churn [-s SEED] [-n OPS] [-p PAGES] [-f FORK_EVERY] [-w] [-z SECONDS]
+ * usage: churn [-s SEED] [-n OPS] [-p PAGES] [-f FORK_EVERY] [-d SECONDS] [-w] [-z SECONDS]
  *
  * All changes happen inside one arena of PAGES pages reserved up front
  * (PROT_NONE), so the workload never touches mappings it did not make.
- * The same SEED gives the same sequence of operations. -w waits for a
+ * The same SEED gives the same sequence of operations. -d waits SECONDS
+ * after reserving the arena and before the first operation. -w waits for a
  * newline on stdin before exiting, -z sleeps SECONDS before exiting (so a
  * test can inspect the process).
  * Prints one summary line: counts per operation and the VMA count at the end.
@@ -59,10 +60,10 @@ int main(int argc, char **argv)
 		      n_fork = 0, n_fail = 0;
 	long page = sysconf(_SC_PAGESIZE);
 	int opt, wait_stdin = 0;
-	unsigned int linger = 0;
+	unsigned int linger = 0, delay = 0;
 	char *arena;
 
-	while ((opt = getopt(argc, argv, "s:n:p:f:wz:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:p:f:d:wz:")) != -1) {
 		switch (opt) {
 		case 's': seed = strtoul(optarg, NULL, 0); break;
 		case 'n': ops = strtoul(optarg, NULL, 0); break;
@@ -70,8 +71,9 @@ int main(int argc, char **argv)
 		case 'f': fork_every = strtoul(optarg, NULL, 0); break;
 		case 'w': wait_stdin = 1; break;
 		case 'z': linger = strtoul(optarg, NULL, 0); break;
+		case 'd': delay = strtoul(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: %s [-s SEED] [-n OPS] [-p PAGES] [-f FORK_EVERY] [-w] [-z SECONDS]\n",
+			fprintf(stderr, "usage: %s [-s SEED] [-n OPS] [-p PAGES] [-f FORK_EVERY] [-d SECONDS] [-w] [-z SECONDS]\n",
 				argv[0]);
 			return 2;
 		}
@@ -88,6 +90,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (delay)
+		sleep(delay);
 	for (unsigned long i = 0; i < ops; i++) {
 		unsigned long first = rng_below(pages - 1);
 		unsigned long len = 1 + rng_below(pages - first < 16 ? pages - first : 16);

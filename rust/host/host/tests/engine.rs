@@ -209,3 +209,117 @@ fn special_names_keep_up_to_15_bytes() {
         Some("0123456789abcde")
     );
 }
+
+mod dirty {
+    use vmatrack_core::engine::dirty::{DirtySet, DIRTY_SLOTS};
+
+    #[test]
+    fn merges_overlapping_and_touching_ranges() {
+        let mut d = DirtySet::new();
+        d.insert(10, 19);
+        d.insert(20, 29); // touches
+        d.insert(5, 12); // overlaps
+        d.insert(100, 100);
+        assert_eq!(d.ranges(), &[(5, 29), (100, 100)]);
+    }
+
+    #[test]
+    fn handles_the_ends_of_the_address_space() {
+        let mut d = DirtySet::new();
+        d.insert(usize::MAX - 4, usize::MAX);
+        d.insert(0, 0);
+        d.insert(1, 1);
+        assert_eq!(d.ranges(), &[(0, 1), (usize::MAX - 4, usize::MAX)]);
+    }
+
+    #[test]
+    fn when_full_merges_the_closest_neighbours_and_covers_everything() {
+        let mut d = DirtySet::new();
+        let mut inserted = Vec::new();
+        for i in 0..(DIRTY_SLOTS + 10) {
+            // Gaps of varying size so the closest pair is well defined.
+            let f = i * 1000 + (i % 3) * 100;
+            d.insert(f, f + 9);
+            inserted.push((f, f + 9));
+        }
+        assert_eq!(d.ranges().len(), DIRTY_SLOTS);
+        // Sorted, disjoint, not touching.
+        for w in d.ranges().windows(2) {
+            assert!(w[0].1 + 1 < w[1].0, "{:?}", d.ranges());
+        }
+        // Every inserted range is still covered: the set only grows.
+        for (f, l) in inserted {
+            assert!(
+                d.ranges().iter().any(|&(a, b)| a <= f && l <= b),
+                "lost {f}-{l}"
+            );
+        }
+    }
+
+    #[test]
+    fn ignores_reversed_ranges_and_clears() {
+        let mut d = DirtySet::new();
+        d.insert(5, 4);
+        assert!(d.is_empty());
+        d.insert(1, 2);
+        d.clear();
+        assert!(d.is_empty());
+    }
+}
+
+mod events {
+    use vmatrack_core::engine::events::{EventLog, EventOp, Outcome, EVENT_SLOTS};
+
+    #[test]
+    fn keeps_the_last_events_in_order() {
+        let mut log = EventLog::new();
+        for i in 0..(EVENT_SLOTS + 5) {
+            log.push(EventOp::Store, i, i, Outcome::Applied);
+        }
+        assert_eq!(log.total(), (EVENT_SLOTS + 5) as u64);
+        let seqs: Vec<u64> = log.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs.len(), EVENT_SLOTS);
+        assert_eq!(seqs[0], 6);
+        assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1));
+    }
+
+    #[test]
+    fn an_empty_log_yields_nothing() {
+        assert_eq!(EventLog::new().iter().count(), 0);
+    }
+}
+
+mod trylock {
+    use vmatrack_core::engine::trylock::TryLock;
+
+    #[test]
+    fn only_one_guard_at_a_time() {
+        let l = TryLock::new(5);
+        let mut g = l.try_lock().unwrap();
+        assert!(l.try_lock().is_none());
+        *g += 1;
+        drop(g);
+        assert_eq!(*l.try_lock().unwrap(), 6);
+    }
+
+    #[test]
+    fn contended_from_threads_never_gives_two_guards() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let l = TryLock::new(0u64);
+        let inside = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..20_000 {
+                        if let Some(mut g) = l.try_lock() {
+                            assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+                            *g += 1;
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        assert!(*l.try_lock().unwrap() > 0);
+    }
+}

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The probes that keep the shadow live, and their handlers.
+//!
+//! # Why these probes miss no change of the target's VMA tree (7.3)
+//!
+//! * **Ranges.** Every change of `mm->mm_mt` goes through the maple tree's
+//!   exported store functions: the `vma_iter_store*` / `vma_iter_clear*`
+//!   helpers in `mm/vma.h` end in `mas_store_prealloc()` (infallible, after
+//!   preallocation) or `mas_store_gfp()` (may fail: applied only when it
+//!   returns 0), always with the mmap write lock held (checked in this
+//!   tree: `grep -n 'mas_store\|mas_erase\|mtree_' mm/`). The other writers
+//!   of an `mm_mt` are `__mt_dup()` and `mas_store()` in `dup_mmap()`, which
+//!   write the *child's* tree, and `__mt_destroy()` in `exit_mmap()`, which
+//!   the `exit_mmap` probe sees. The store handlers filter on the tree in
+//!   the `ma_state` (not on `current`: other tasks change the target's tree
+//!   too), which also drops fork children and munmap's detached-VMA tree.
+//! * **Attributes changed in place** (mprotect without a split, madvise,
+//!   mlock, prctl names, ...) change no range, but 7.3 write-locks every VMA
+//!   before changing it: `vma_start_write()` calls `__vma_start_write()`
+//!   the first time in each mmap write-lock cycle. That probe marks the
+//!   VMA's range dirty; stores mark their range dirty too, because a VMA's
+//!   fields may be finished after it is stored. Readers re-read dirty ranges
+//!   under the mmap read lock (which excludes every writer) before they
+//!   show or check anything. `anon_vma` is the exception: it is set on the
+//!   first fault under the mmap *read* lock, so it is re-read, not tracked.
+//! * **Exit and exec.** `exit_mmap()` tears the tree down without stores;
+//!   exec gives the process a new mm, and the old one then reaches
+//!   `exit_mmap()`. Both mark the mirror stale; the next reader resyncs
+//!   (exec: to the process's new mm).
+//! * **Anything that cannot be applied** (a busy lock, an empty node pool,
+//!   a kprobe's `nmissed` growing) marks the mirror stale, and the next
+//!   reader resyncs from a snapshot. Nothing is silently lost.
+//!
+//! Every one of these symbols is in this kernel's System.map (checked by
+//! the registration itself: a missing or inlined symbol fails `target`).
+
+use core::{
+    ffi::c_int,
+    ptr,
+    sync::atomic::{AtomicPtr, AtomicU64, Ordering},
+};
+use kernel::{bindings, ffi::c_void};
+
+use super::mirror::Mirror;
+
+/// The probed functions, in the order of `rust/probes.c`'s list.
+pub(crate) const PROBE_NAMES: [&str; NR_PROBES] = [
+    "mas_store_prealloc",
+    "mas_store_gfp",
+    "__vma_start_write",
+    "exit_mmap",
+];
+
+/// `VMATRACK_NR_PROBES` in `rust/probes.h`.
+pub(crate) const NR_PROBES: usize = 4;
+
+extern "C" {
+    fn vmatrack_probes_register() -> c_int;
+    fn vmatrack_probes_unregister();
+    fn vmatrack_probe_nmissed(i: c_int) -> usize;
+}
+
+/// Times each probe's handler ran (whatever the tree or mm it saw).
+static HITS: [AtomicU64; NR_PROBES] = [const { AtomicU64::new(0) }; NR_PROBES];
+
+/// The mirror the handlers feed; null when no probe is registered.
+static MIRROR: AtomicPtr<Mirror> = AtomicPtr::new(ptr::null_mut());
+
+/// Registers every probe and points the handlers at `m`.
+///
+/// # Safety
+///
+/// `m` stays valid until [`unregister`] has returned.
+pub(crate) unsafe fn register(m: &Mirror) -> kernel::error::Result {
+    MIRROR.store(ptr::from_ref(m).cast_mut(), Ordering::Release);
+    // SAFETY: Registration may sleep; we are in process context (a write to
+    // `target`). The handlers it installs only use `MIRROR`, set above.
+    let r = unsafe { vmatrack_probes_register() };
+    if r != 0 {
+        MIRROR.store(ptr::null_mut(), Ordering::Release);
+        return Err(kernel::error::Error::from_errno(r));
+    }
+    Ok(())
+}
+
+/// Unregisters every probe; once it returns no handler runs or will run.
+pub(crate) fn unregister() {
+    // SAFETY: Only called after a successful `register`, from process
+    // context; `unregister_kprobe` waits for running handlers.
+    unsafe { vmatrack_probes_unregister() };
+    MIRROR.store(ptr::null_mut(), Ordering::Release);
+}
+
+/// Per probe: name, hits, nmissed.
+pub(crate) fn stats() -> [(&'static str, u64, usize); NR_PROBES] {
+    let mut out = [("", 0, 0); NR_PROBES];
+    for (i, o) in out.iter_mut().enumerate() {
+        // SAFETY: Reading a counter of a (possibly unregistered) static probe.
+        let missed = unsafe { vmatrack_probe_nmissed(i as c_int) };
+        *o = (PROBE_NAMES[i], HITS[i].load(Ordering::Relaxed), missed);
+    }
+    out
+}
+
+/// The sum of every probe's `nmissed`: when it grows, a change may have
+/// been missed.
+pub(crate) fn nmissed_total() -> usize {
+    stats().iter().map(|s| s.2).sum()
+}
+
+/// The mirror, if probes are live. Handlers run between `register` and
+/// `unregister`, during which the mirror is valid (`register`'s contract).
+fn mirror() -> Option<&'static Mirror> {
+    let m = MIRROR.load(Ordering::Acquire);
+    // SAFETY: Non-null only between `register` and `unregister`, while the
+    // mirror is valid; `unregister` waits for running handlers.
+    unsafe { m.as_ref() }
+}
+
+/// Called by the store probes (probe 0: `mas_store_prealloc`, 1:
+/// `mas_store_gfp` on success) with the `ma_state`'s tree and range and
+/// the entry stored.
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_store(
+    which: c_int,
+    tree: *mut c_void,
+    index: usize,
+    last: usize,
+    entry: *mut c_void,
+) {
+    if let Some(h) = usize::try_from(which).ok().and_then(|i| HITS.get(i)) {
+        h.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(m) = mirror() {
+        m.on_store(tree, index, last, entry);
+    }
+}
+
+/// Whether `tree` is the target's VMA tree (the kretprobe's entry filter).
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_is_target_tree(tree: *mut c_void) -> bool {
+    HITS[1].fetch_add(1, Ordering::Relaxed);
+    mirror().is_some_and(|m| m.is_target_tree(tree))
+}
+
+/// Called by the `__vma_start_write` probe with the VMA.
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_vma_write(vma: *mut c_void) {
+    HITS[2].fetch_add(1, Ordering::Relaxed);
+    if let Some(m) = mirror() {
+        m.on_vma_write(vma.cast::<bindings::vm_area_struct>());
+    }
+}
+
+/// Called by the `exit_mmap` probe with the mm.
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_exit_mmap(mm: *mut c_void) {
+    HITS[3].fetch_add(1, Ordering::Relaxed);
+    if let Some(m) = mirror() {
+        m.on_exit_mmap(mm.cast::<bindings::mm_struct>());
+    }
+}
+
+/// Run by irq_work (hard-irq context): frees what probe handlers retired
+/// and refills the shadow's node pool.
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_irq_work() {
+    super::deferred::drain();
+    if let Some(m) = mirror() {
+        m.refill_atomic();
+    }
+}
