@@ -1,17 +1,28 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# What `make run` shows: vmatrack mirroring a workload.
+# What `make run` shows: vmatrack mirroring a workload live.
 D=/sys/kernel/debug/vmatrack
 echo "== vmatrack $(cat $D/version) loaded"
-echo "== demo workload: churn -s 42 -n 20000 (mmap/mprotect/munmap/fork churn in a 512-page arena), then it waits"
-churn -s 42 -n 20000 -f 2000 -z 600 &
+echo "== demo workload: churn -s 42 -n 20000 -f 2000 (mmap/mprotect/munmap/fork churn"
+echo "   in a 512-page arena); vmatrack attaches before it starts changing anything"
+churn -s 42 -n 20000 -f 2000 -d 2 -z 600 >/tmp/churn.out &
 pid=$!
-sleep 2
 echo "$pid" >$D/target
-echo "== target"
+echo "== target (right after attaching)"
 cat $D/target
-echo "== maps (first 15 of $(wc -l <$D/maps) lines; /proc/$pid/maps has $(wc -l </proc/$pid/maps))"
-head -n 15 $D/maps
+# churn prints its summary when its work is done, then waits.
+while [ ! -s /tmp/churn.out ]; do sleep 1; done
+cat /tmp/churn.out
+echo "== target (after the workload: every change arrived through the probes)"
+cat $D/target
+echo "== probes"
+cat $D/probes
+echo "== last events"
+tail -n 5 $D/events
+echo "== check (the shadow against the kernel's own VMA tree, now)"
+cat $D/check
+echo "== maps (first 12 of $(wc -l <$D/maps) lines; /proc/$pid/maps has $(wc -l </proc/$pid/maps))"
+head -n 12 $D/maps
 if cat $D/maps | diff /proc/$pid/maps - >/dev/null; then
 	echo "== maps is identical to /proc/$pid/maps"
 else
@@ -19,7 +30,8 @@ else
 	cat $D/maps | diff /proc/$pid/maps - | head -n 10
 fi
 echo "== tree (head)"
-head -n 6 $D/tree | cut -c1-160
+head -n 8 $D/tree
 echo "== in-kernel selftest of the range tree (against the kernel's C maple tree)"
 cat $D/selftest
 kill $pid
+echo none >$D/target

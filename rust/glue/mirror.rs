@@ -28,7 +28,7 @@
 use core::{
     ffi::c_void,
     fmt,
-    sync::atomic::{AtomicBool, AtomicPtr, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{
     bindings,
@@ -116,6 +116,8 @@ pub(crate) struct Mirror {
     stale: AtomicBool,
     /// `exit_mmap()` ran on the target's mm (exit, or exec's old mm).
     exit_seen: AtomicBool,
+    /// Events logged so far, readable without the [`Live`] lock.
+    events_total: AtomicU64,
     #[pin]
     state: Mutex<MirrorState>,
 }
@@ -131,6 +133,20 @@ fn spin<T>(mut f: impl FnMut() -> Option<T>) -> Result<T> {
     }
     Err(EBUSY)
 }
+
+/// Tries for a try-lock from a probe handler, a bounded number of times.
+fn spin_probe<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    for _ in 0..PROBE_SPIN_TRIES {
+        if let Some(t) = f() {
+            return Some(t);
+        }
+        core::hint::spin_loop();
+    }
+    None
+}
+
+/// Tries for the shadow's writer from a probe before going stale.
+const PROBE_SPIN_TRIES: usize = 1 << 12;
 
 /// Whether `e` is one of the maple tree's internal entries (never a VMA).
 fn xa_is_internal(e: *mut c_void) -> bool {
@@ -148,6 +164,7 @@ impl Mirror {
             target_mm: AtomicPtr::new(core::ptr::null_mut()),
             stale: AtomicBool::new(false),
             exit_seen: AtomicBool::new(false),
+            events_total: AtomicU64::new(0),
             state <- new_mutex!(MirrorState {
                 target: None,
                 names: NameTable::new(),
@@ -193,7 +210,11 @@ impl Mirror {
         };
         let applied = match rec {
             Some(None) => false,
-            rec => match self.shadow.try_write() {
+            // A short spin: the only other holder the writer can have now is
+            // the irq_work refill on another CPU, which never waits (process
+            // context holds it only while the target's mmap lock, which this
+            // store's caller holds for writing, excludes us).
+            rec => match spin_probe(|| self.shadow.try_write()) {
                 Some(mut w) => {
                     let ok = w.store(index, last, rec.flatten(), Gfp::PoolOnly).is_ok();
                     if w.pool_len() < POOL_LOW_STORES * w.worst_case_nodes_per_store() {
@@ -212,7 +233,8 @@ impl Mirror {
         };
         // The VMA's fields may be finished after the store: re-read later.
         live.dirty.insert(index, last);
-        live.events.push(op, index, last, outcome);
+        let seq = live.events.push(op, index, last, outcome);
+        self.events_total.store(seq, Ordering::Relaxed);
     }
 
     /// `__vma_start_write(vma)`: the VMA is about to change in place.
@@ -510,7 +532,8 @@ impl Mirror {
         let r = self.prepare(&mut st);
         self.stale_line(f, &r)?;
         let g = self.shadow.platform().read_lock();
-        let events = self.live.try_lock().map_or(0, |l| l.events.total());
+        // Not the `Live` lock: a probe of the running target may hold it.
+        let events = self.events_total.load(Ordering::Relaxed);
         match &st.target {
             None => writeln!(
                 f,
@@ -585,9 +608,14 @@ impl Mirror {
 
     /// Renders `events`: the target's recent changes, oldest first.
     fn show_events(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.state.lock();
         if self.stale.load(Ordering::Acquire) {
             writeln!(f, "# stale")?;
         }
+        // The target's mmap read lock keeps its probes out of the `Live`
+        // lock while the log is copied out.
+        let user = st.target.as_ref().and_then(|a| a.mm.mmget_not_zero());
+        let _lock = user.as_ref().map(|u| u.mmap_read_lock());
         let Ok(live) = spin(|| self.live.try_lock()) else {
             return writeln!(f, "# busy");
         };

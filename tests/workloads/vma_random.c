@@ -191,7 +191,10 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-/* Reads `check`; returns 1 for "ok ...", else prints it and returns 0. */
+static unsigned long stale_checks;
+
+/* Reads `check`; returns 1 for "ok ...", else prints it and returns 0.
+ * Counts the checks the mirror had to resync for ("# stale" first). */
 static int check_ok(void)
 {
 	static char buf[1 << 16];
@@ -206,6 +209,8 @@ static int check_ok(void)
 		len += n;
 	close(fd);
 	buf[len] = 0;
+	if (strncmp(buf, "# stale", 7) == 0)
+		stale_checks++;
 	/* The last line is the verdict; "# stale..." lines before it are
 	 * resyncs the mirror announced (counted by the caller's test). */
 	char *last = buf;
@@ -287,7 +292,7 @@ int main(int argc, char **argv)
 	unsigned long thread_ops = 0;
 	for (unsigned long i = 0; i < nthreads; i++)
 		thread_ops += tw[i].ops;
-	printf("vma_random: seed=%lu ops=%lu thread_ops=%lu forks=%d checks=%lu failed=%lu\n",
-	       seed, main_w.ops, thread_ops, main_w.forks, checks, failed);
+	printf("vma_random: seed=%lu ops=%lu thread_ops=%lu forks=%d checks=%lu failed=%lu stale_checks=%lu\n",
+	       seed, main_w.ops, thread_ops, main_w.forks, checks, failed, stale_checks);
 	return failed ? 1 : 0;
 }
