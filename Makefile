@@ -52,6 +52,7 @@ check-x86_64 check-x86_64-debug check-riscv64-nommu check-m68k-nommu:
 bench:
 	$(S)/setup
 	$(S)/bench
+	$(S)/bench-guest
 
 fmt:
 	$(S)/fmt

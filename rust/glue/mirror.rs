@@ -316,7 +316,7 @@ impl Mirror {
         // Publish first: a store after the lock below is seen by a probe.
         self.publish(Some(&user));
         let lock = user.mmap_read_lock();
-        let mut entries = KVec::new();
+        let mut entries = KVVec::new();
         names.clear();
         walk(
             &lock,
@@ -684,7 +684,7 @@ impl Mirror {
         // the target can change anything in between.
         let lock = user.mmap_read_lock();
         let mismatched = self.refresh_dirty_locked(st, &lock, user)?;
-        let mut kernel = KVec::new();
+        let mut kernel = KVVec::new();
         walk(
             &lock,
             user,
