@@ -14,6 +14,8 @@
 #include <linux/maple_tree.h>
 #include <linux/module.h>
 #include <linux/ptrace.h>
+#include <linux/sched/task.h>
+#include <linux/task_work.h>
 
 #include "probes.h"
 
@@ -23,6 +25,11 @@ bool vmatrack_rs_is_target_tree(void *tree);
 void vmatrack_rs_vma_write(void *vma);
 void vmatrack_rs_exit_mmap(void *mm);
 void vmatrack_rs_irq_work(void);
+bool vmatrack_rs_new_task(void *task, void *child_mm, void *parent_mm);
+bool vmatrack_rs_exec_begin(void *old_mm);
+bool vmatrack_rs_follow_claim(void);
+void vmatrack_rs_follow_failed(void);
+void vmatrack_rs_follow_here(void);
 
 /* mas_store_prealloc(mas, entry): the store happens; apply it as it is made. */
 static int store_prealloc_pre(struct kprobe *p, struct pt_regs *regs)
@@ -77,6 +84,54 @@ static int exit_mmap_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+static int follow_queue(struct task_struct *task);
+
+/*
+ * sched_post_fork(p): the end of copy_process() in the parent; p's mm is
+ * complete and p has not run yet. The entry handler only asks Rust whether
+ * to follow p; the return handler (not NMI context) queues the task work,
+ * still before p can run.
+ */
+static int post_fork_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct task_struct *p = (void *)regs_get_kernel_argument(regs, 0);
+
+	if (!vmatrack_rs_new_task(p, p->mm, current->mm))
+		return 1;
+	get_task_struct(p);
+	*(struct task_struct **)ri->data = p;
+	return 0;
+}
+
+static int post_fork_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct task_struct *p = *(struct task_struct **)ri->data;
+
+	if (follow_queue(p))
+		vmatrack_rs_follow_failed();
+	put_task_struct(p);
+	return 0;
+}
+
+/*
+ * begin_new_exec(bprm): exec replaces current's mm. The entry handler asks
+ * whether the old mm is the target's; on success the return handler (not
+ * NMI context) queues task work that re-attaches to the new mm before the
+ * new program's first instruction.
+ */
+static int exec_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return vmatrack_rs_exec_begin(current->mm) ? 0 : 1;
+}
+
+static int exec_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (regs_return_value(regs) == 0 && vmatrack_rs_follow_claim() &&
+	    follow_queue(current))
+		vmatrack_rs_follow_failed();
+	return 0;
+}
+
 static struct kprobe kp_store_prealloc = {
 	.symbol_name = "mas_store_prealloc",
 	.pre_handler = store_prealloc_pre,
@@ -96,6 +151,19 @@ static struct kprobe kp_exit_mmap = {
 	.symbol_name = "exit_mmap",
 	.pre_handler = exit_mmap_pre,
 };
+static struct kretprobe krp_exec = {
+	.kp.symbol_name = "begin_new_exec",
+	.entry_handler = exec_entry,
+	.handler = exec_ret,
+	.maxactive = 8,
+};
+static struct kretprobe krp_post_fork = {
+	.kp.symbol_name = "sched_post_fork",
+	.entry_handler = post_fork_entry,
+	.handler = post_fork_ret,
+	.data_size = sizeof(struct task_struct *),
+	.maxactive = 8,
+};
 
 /* In the order of vmatrack_probe_names (rust/glue/probes.rs). */
 static struct kprobe *const probes[VMATRACK_NR_PROBES] = {
@@ -103,6 +171,8 @@ static struct kprobe *const probes[VMATRACK_NR_PROBES] = {
 	&krp_store_gfp.kp,
 	&kp_vma_write,
 	&kp_exit_mmap,
+	&krp_post_fork.kp,
+	&krp_exec.kp,
 };
 
 /**
@@ -122,6 +192,10 @@ int vmatrack_probes_register(void)
 		probes[i]->nmissed = 0;
 		if (probes[i] == &krp_store_gfp.kp)
 			ret = register_kretprobe(&krp_store_gfp);
+		else if (probes[i] == &krp_post_fork.kp)
+			ret = register_kretprobe(&krp_post_fork);
+		else if (probes[i] == &krp_exec.kp)
+			ret = register_kretprobe(&krp_exec);
 		else
 			ret = register_kprobe(probes[i]);
 		if (ret) {
@@ -139,6 +213,10 @@ void vmatrack_unregister_one(int i)
 {
 	if (probes[i] == &krp_store_gfp.kp)
 		unregister_kretprobe(&krp_store_gfp);
+	else if (probes[i] == &krp_post_fork.kp)
+		unregister_kretprobe(&krp_post_fork);
+	else if (probes[i] == &krp_exec.kp)
+		unregister_kretprobe(&krp_exec);
 	else
 		unregister_kprobe(probes[i]);
 }
@@ -165,6 +243,10 @@ unsigned long vmatrack_probe_nmissed(int i)
 		return 0;
 	if (probes[i] == &krp_store_gfp.kp)
 		return krp_store_gfp.kp.nmissed + krp_store_gfp.nmissed;
+	if (probes[i] == &krp_post_fork.kp)
+		return krp_post_fork.kp.nmissed + krp_post_fork.nmissed;
+	if (probes[i] == &krp_exec.kp)
+		return krp_exec.kp.nmissed + krp_exec.nmissed;
 	return probes[i]->nmissed;
 }
 
@@ -190,4 +272,22 @@ void vmatrack_kick(void)
 void vmatrack_kick_sync(void)
 {
 	irq_work_sync(&vmatrack_irq_work);
+}
+
+static void follow_fn(struct callback_head *cb)
+{
+	vmatrack_rs_follow_here();
+}
+
+static struct callback_head follow_work;
+
+/*
+ * Queue the one follow work item on @task (Rust makes sure it is not
+ * queued twice); it runs when @task returns to user space for the first
+ * time, or as it exits. Return: 0 or task_work_add()'s -ESRCH.
+ */
+static int follow_queue(struct task_struct *task)
+{
+	init_task_work(&follow_work, follow_fn);
+	return task_work_add(task, &follow_work, TWA_RESUME);
 }

@@ -3,7 +3,7 @@
 #ifndef VMATRACK_PROBES_H
 #define VMATRACK_PROBES_H
 
-#define VMATRACK_NR_PROBES 4
+#define VMATRACK_NR_PROBES 6
 
 int vmatrack_probes_register(void);
 void vmatrack_unregister_one(int i);

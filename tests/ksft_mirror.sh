@@ -7,7 +7,7 @@
 T=$VMATRACK_DEBUGFS/target
 
 ktap_print_header
-ktap_set_plan 27
+ktap_set_plan 30
 
 # write_target VALUE: write VALUE (printf %b escapes) to `target` in one
 # write(2) (dd, not the shell's printf, whose errors the shell prints
@@ -156,6 +156,47 @@ zero_detaches() {
 	return $r
 }
 ktap_test_result "0 detaches too" zero_detaches
+
+follow_children() {
+	forker -n 4 -k 300 -d 3 >/dev/null &
+	F=$!
+	sleep 1 # let the forked shell exec forker first
+	[ "$(write_target "follow $F\n")" = ok ] || return 1
+	grep -q "^pid=$F comm=forker mode=follow state=live " "$T" || return 1
+	c0=$(sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p' "$T")
+	wait $F || return 1
+	line=$(cat "$T")
+	ktap_print_msg "$line"
+	c1=$(echo "$line" | sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p')
+	# Four children followed in turn, each compared with the kernel as it exited.
+	[ "$c1" -eq "$((c0 + 4))" ] && echo "$line" | grep -q ' exit_checks_failed=0$'
+}
+ktap_test_result "follow moves to each child and checks it at exit" follow_children
+
+follow_through_exec() {
+	sh -c 'sleep 2; exec forker -n 2 -k 200 -d 1' >/dev/null &
+	F=$!
+	sleep 1
+	[ "$(write_target "follow $F\n")" = ok ] || return 1
+	c0=$(sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p' "$T")
+	wait $F || return 1
+	line=$(cat "$T")
+	ktap_print_msg "$line"
+	c1=$(echo "$line" | sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p')
+	# The shell's own sleep child, then forker's two children after the exec.
+	[ "$c1" -ge "$((c0 + 3))" ] && echo "$line" | grep -q ' exit_checks_failed=0$'
+}
+ktap_test_result "follow carries on through exec (re-attached before the new program runs)" follow_through_exec
+
+single_ignores_children() {
+	forker -n 2 -k 100 -d 2 >/dev/null &
+	F=$!
+	sleep 1
+	write_target "$F\n" >/dev/null
+	wait $F
+	grep -q "^pid=$F comm=forker mode=single state=exited " "$T"
+}
+ktap_test_result "single mode stays with the parent when it forks" single_ignores_children
 
 random_workload() {
 	# 35,000 operations in the main thread, two threads mutating their own

@@ -118,6 +118,14 @@ pub(crate) struct Mirror {
     exit_seen: AtomicBool,
     /// Events logged so far, readable without the [`Live`] lock.
     events_total: AtomicU64,
+    /// `follow` mode: move to each child the followed processes fork.
+    follow: AtomicBool,
+    /// The process `follow` was given (its mm): its forks are followed too.
+    root_mm: AtomicPtr<bindings::mm_struct>,
+    /// Exit checks: at each mirrored mm's `exit_mmap`, the shadow compared
+    /// with the kernel's tree (ranges and VMA identities).
+    exit_checks_ok: AtomicU64,
+    exit_checks_failed: AtomicU64,
     #[pin]
     state: Mutex<MirrorState>,
 }
@@ -165,6 +173,10 @@ impl Mirror {
             stale: AtomicBool::new(false),
             exit_seen: AtomicBool::new(false),
             events_total: AtomicU64::new(0),
+            follow: AtomicBool::new(false),
+            root_mm: AtomicPtr::new(core::ptr::null_mut()),
+            exit_checks_ok: AtomicU64::new(0),
+            exit_checks_failed: AtomicU64::new(0),
             state <- new_mutex!(MirrorState {
                 target: None,
                 names: NameTable::new(),
@@ -256,11 +268,113 @@ impl Mirror {
         if mm.is_null() || mm != self.target_mm.load(Ordering::Acquire) {
             return;
         }
+        if self.follow.load(Ordering::Acquire) {
+            // SAFETY: `exit_mmap(mm)` runs once the mm has no users left:
+            // nobody changes its tree any more, and it is still whole.
+            let ok = !self.stale.load(Ordering::Acquire) && unsafe { self.exit_check(mm) };
+            let c = if ok {
+                &self.exit_checks_ok
+            } else {
+                &self.exit_checks_failed
+            };
+            c.fetch_add(1, Ordering::Relaxed);
+        }
         self.exit_seen.store(true, Ordering::Release);
         self.stale.store(true, Ordering::Release);
         if let Some(mut live) = self.live.try_lock() {
             live.events
                 .push(EventOp::Exit, 0, usize::MAX, Outcome::Applied);
+        }
+    }
+
+    /// Compares the shadow's ranges and VMA identities with `mm`'s tree.
+    ///
+    /// Runs in probe context: a read-only walk of both trees under RCU, no
+    /// allocation. Attributes are not compared (dirty ranges may be waiting
+    /// for a reader); ranges and identities are what the stores keep.
+    ///
+    /// # Safety
+    ///
+    /// Nobody changes `mm`'s VMA tree during the call (`exit_mmap` entry).
+    unsafe fn exit_check(&self, mm: *mut bindings::mm_struct) -> bool {
+        let g = self.shadow.platform().read_lock();
+        let mut shadow = self.shadow.iter(&g);
+        let mut ok = true;
+        // SAFETY: The caller guarantees the tree is stable; every entry of
+        // an mm's tree is a VMA.
+        unsafe {
+            super::vma::walk_raw(mm, |vma| {
+                let (start, end, rec) = read_vma(vma, &self.ids, true);
+                match shadow.next() {
+                    Some((s, l, r)) if s == start && l == end - 1 && r.vma == rec.vma => {}
+                    _ => ok = false,
+                }
+            })
+        };
+        ok && shadow.next().is_none()
+    }
+
+    /// Whether a new child (`child` mm, forked by a process with the
+    /// `parent` mm) is to be followed: `follow` mode, a new mm (not a
+    /// thread, not vfork), forked by the followed process or the root.
+    pub(crate) fn wants_child(
+        &self,
+        child: *mut bindings::mm_struct,
+        parent: *mut bindings::mm_struct,
+    ) -> bool {
+        self.follow.load(Ordering::Acquire)
+            && !child.is_null()
+            && child != parent
+            && (parent == self.target_mm.load(Ordering::Acquire)
+                || parent == self.root_mm.load(Ordering::Acquire))
+    }
+
+    /// Whether `mm` is the target's mm.
+    pub(crate) fn is_target_mm(&self, mm: *mut bindings::mm_struct) -> bool {
+        !mm.is_null() && mm == self.target_mm.load(Ordering::Acquire)
+    }
+
+    /// Marks the mirror stale (from a probe).
+    pub(crate) fn mark_stale(&self) {
+        self.stale.store(true, Ordering::Release);
+    }
+
+    /// In a new child of the followed process, or in the target right after
+    /// exec, before the first user instruction: move the mirror to the
+    /// current process (its mm now) and snapshot.
+    pub(crate) fn follow_current(&self) {
+        let mut st = self.state.lock();
+        let Some(follow) = st.target.as_ref().map(|a| a.follow) else {
+            return;
+        };
+        // SAFETY: `current` is valid; `get_current` has no requirements.
+        let pid = unsafe {
+            bindings::__task_pid_nr_ns(
+                bindings::get_current(),
+                bindings::pid_type_PIDTYPE_TGID,
+                core::ptr::null_mut(),
+            )
+        };
+        let Ok(t) = u32::try_from(pid).map_err(|_| EINVAL).and_then(resolve) else {
+            return;
+        };
+        let new_root = self.root_mm.load(Ordering::Acquire)
+            == self.target_mm.load(Ordering::Acquire)
+            && st.target.as_ref().is_some_and(|a| a.pid == t.pid);
+        if new_root {
+            // The root itself exec'd: its forks are followed from its new mm.
+            self.root_mm.store(t.mm.as_raw(), Ordering::Release);
+        }
+        st.target = Some(Attached {
+            mm: t.mm,
+            pid: t.pid,
+            comm: t.comm,
+            follow,
+            layout: MmLayout::default(),
+            exited: false,
+        });
+        if self.resync(&mut st).is_err() {
+            self.stale.store(true, Ordering::Release);
         }
     }
 
@@ -463,6 +577,8 @@ impl Mirror {
 
     /// Stops mirroring: probes off, shadow emptied.
     fn detach(&self, st: &mut MirrorState) -> Result {
+        self.follow.store(false, Ordering::Release);
+        self.root_mm.store(core::ptr::null_mut(), Ordering::Release);
         self.publish(None);
         if st.registered {
             probes::unregister();
@@ -501,6 +617,7 @@ impl Mirror {
             unsafe { probes::register(self) }?;
             st.registered = true;
         }
+        let root = t.mm.as_raw();
         st.target = Some(Attached {
             mm: t.mm,
             pid: t.pid,
@@ -509,6 +626,11 @@ impl Mirror {
             layout: MmLayout::default(),
             exited: false,
         });
+        self.follow.store(follow, Ordering::Release);
+        self.root_mm.store(
+            if follow { root } else { core::ptr::null_mut() },
+            Ordering::Release,
+        );
         if let Err(e) = self.resync(&mut st) {
             // The process went away between lookup and snapshot.
             let _ = self.detach(&mut st);
@@ -537,8 +659,11 @@ impl Mirror {
         match &st.target {
             None => writeln!(
                 f,
-                "pid=0 comm= mode=single state=detached vmas=0 events={events} resyncs={}",
-                st.resyncs
+                "pid=0 comm= mode=single state=detached vmas=0 events={events} resyncs={} \
+                 exit_checks_ok={} exit_checks_failed={}",
+                st.resyncs,
+                self.exit_checks_ok.load(Ordering::Relaxed),
+                self.exit_checks_failed.load(Ordering::Relaxed)
             ),
             Some(a) => {
                 let comm = a.comm.split(|&c| c == 0).next().unwrap_or(&[]);
@@ -551,12 +676,15 @@ impl Mirror {
                 };
                 writeln!(
                     f,
-                    "pid={} comm={} mode={} state={state} vmas={} events={events} resyncs={}",
+                    "pid={} comm={} mode={} state={state} vmas={} events={events} resyncs={} \
+                     exit_checks_ok={} exit_checks_failed={}",
                     a.pid,
                     core::str::from_utf8(comm).unwrap_or("?"),
                     if a.follow { "follow" } else { "single" },
                     self.shadow.len(&g),
-                    st.resyncs
+                    st.resyncs,
+                    self.exit_checks_ok.load(Ordering::Relaxed),
+                    self.exit_checks_failed.load(Ordering::Relaxed)
                 )
             }
         }

@@ -24,10 +24,18 @@
 //!   under the mmap read lock (which excludes every writer) before they
 //!   show or check anything. `anon_vma` is the exception: it is set on the
 //!   first fault under the mmap *read* lock, so it is re-read, not tracked.
-//! * **Exit and exec.** `exit_mmap()` tears the tree down without stores;
-//!   exec gives the process a new mm, and the old one then reaches
-//!   `exit_mmap()`. Both mark the mirror stale; the next reader resyncs
-//!   (exec: to the process's new mm).
+//! * **Fork**, in `follow` mode: `sched_post_fork()` runs at the end of
+//!   `copy_process()` in the parent, once the child's mm is complete and
+//!   before the child can run; when the parent is the followed process,
+//!   its return handler (not NMI context) gives the child task work that
+//!   moves the mirror to it on its first return to user space (its own
+//!   context: it can take its mmap read lock and snapshot before it has
+//!   run a single instruction of its own).
+//! * **Exit and exec.** `exit_mmap()` tears the tree down without stores
+//!   (and marks the mirror stale). Exec gives the process a new mm:
+//!   `begin_new_exec()`'s return handler queues task work on the execing
+//!   task that re-attaches the mirror to the new mm (snapshot under its
+//!   mmap read lock) before the new program's first instruction.
 //! * **Anything that cannot be applied** (a busy lock, an empty node pool,
 //!   a kprobe's `nmissed` growing) marks the mirror stale, and the next
 //!   reader resyncs from a snapshot. Nothing is silently lost.
@@ -38,7 +46,7 @@
 use core::{
     ffi::c_int,
     ptr,
-    sync::atomic::{AtomicPtr, AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{bindings, ffi::c_void};
 
@@ -50,10 +58,12 @@ pub(crate) const PROBE_NAMES: [&str; NR_PROBES] = [
     "mas_store_gfp",
     "__vma_start_write",
     "exit_mmap",
+    "sched_post_fork",
+    "begin_new_exec",
 ];
 
 /// `VMATRACK_NR_PROBES` in `rust/probes.h`.
-pub(crate) const NR_PROBES: usize = 4;
+pub(crate) const NR_PROBES: usize = 6;
 
 extern "C" {
     fn vmatrack_probes_register() -> c_int;
@@ -85,11 +95,19 @@ pub(crate) unsafe fn register(m: &Mirror) -> kernel::error::Result {
 }
 
 /// Unregisters every probe; once it returns no handler runs or will run.
+///
+/// A follow task work already queued cannot be cancelled from a module
+/// (`task_work_cancel` is not exported), so this waits until it has run: a
+/// new child runs it on its first return to user space or on exit.
 pub(crate) fn unregister() {
     // SAFETY: Only called after a successful `register`, from process
     // context; `unregister_kprobe` waits for running handlers.
     unsafe { vmatrack_probes_unregister() };
     MIRROR.store(ptr::null_mut(), Ordering::Release);
+    while FOLLOW_QUEUED.load(Ordering::Acquire) {
+        // SAFETY: Sleeping is allowed here (process context).
+        unsafe { bindings::msleep(10) };
+    }
 }
 
 /// Per probe: name, hits, nmissed.
@@ -162,6 +180,61 @@ pub(crate) extern "C" fn vmatrack_rs_exit_mmap(mm: *mut c_void) {
     }
 }
 
+/// Called by the `sched_post_fork` kretprobe's entry handler in the
+/// parent: `task` is the new task, with its mm and the parent's. Returns
+/// whether to follow it (then the return handler queues the task work).
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_new_task(
+    task: *mut c_void,
+    child_mm: *mut c_void,
+    parent_mm: *mut c_void,
+) -> bool {
+    HITS[4].fetch_add(1, Ordering::Relaxed);
+    let _ = task;
+    match mirror() {
+        Some(m) if m.wants_child(child_mm.cast(), parent_mm.cast()) => {
+            if FOLLOW_QUEUED.swap(true, Ordering::AcqRel) {
+                // The previous move has not happened yet: this child is not
+                // followed, and the mirror says so.
+                m.mark_stale();
+                return false;
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The one follow task work is queued or running.
+static FOLLOW_QUEUED: AtomicBool = AtomicBool::new(false);
+
+/// Called by the `begin_new_exec` kretprobe's entry handler with the
+/// execing task's current (old) mm: whether to re-attach after the exec.
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_exec_begin(old_mm: *mut c_void) -> bool {
+    HITS[5].fetch_add(1, Ordering::Relaxed);
+    mirror().is_some_and(|m| m.is_target_mm(old_mm.cast()))
+}
+
+/// Claims the one follow/exec task work item for the caller to queue;
+/// false (and the mirror marked stale) when it is still queued.
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_follow_claim() -> bool {
+    if FOLLOW_QUEUED.swap(true, Ordering::AcqRel) {
+        if let Some(m) = mirror() {
+            m.mark_stale();
+        }
+        return false;
+    }
+    true
+}
+
+/// `task_work_add` refused (the child is exiting already).
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_follow_failed() {
+    FOLLOW_QUEUED.store(false, Ordering::Release);
+}
+
 /// Run by irq_work (hard-irq context): frees what probe handlers retired
 /// and refills the shadow's node pool.
 #[no_mangle]
@@ -170,4 +243,14 @@ pub(crate) extern "C" fn vmatrack_rs_irq_work() {
     if let Some(m) = mirror() {
         m.refill_atomic();
     }
+}
+
+/// The follow task work, in the new child's context, before its first
+/// user-space instruction.
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_follow_here() {
+    if let Some(m) = mirror() {
+        m.follow_current();
+    }
+    FOLLOW_QUEUED.store(false, Ordering::Release);
 }

@@ -138,6 +138,29 @@ pub(crate) fn walk(
     }
 }
 
+/// Calls `f(vma)` for every VMA of `mm` without taking its lock, under RCU.
+///
+/// # Safety
+///
+/// Nobody changes `mm`'s VMA tree during the call (for example: at the
+/// entry of `exit_mmap`, when the mm has no users left).
+pub(crate) unsafe fn walk_raw(
+    mm: *mut bindings::mm_struct,
+    mut f: impl FnMut(*const bindings::vm_area_struct),
+) {
+    let _rcu = kernel::sync::rcu::read_lock();
+    let mut mas = mm_mas(mm, 0);
+    loop {
+        // SAFETY: The tree is stable (caller's contract) and RCU keeps its
+        // nodes alive for the walk.
+        let e: *mut c_void = unsafe { bindings::mas_find(&mut mas, usize::MAX) };
+        if e.is_null() {
+            return;
+        }
+        f(e.cast::<bindings::vm_area_struct>());
+    }
+}
+
 /// Where the heap and main stack are, read under the mmap lock.
 pub(crate) fn layout(_lock: &MmapReadGuard<'_>, mm: &MmWithUser) -> MmLayout {
     // SAFETY: `mm` is valid and its brk/stack fields are stable under the lock.
