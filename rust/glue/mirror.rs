@@ -100,6 +100,8 @@ struct MirrorState {
     registered: bool,
     /// The probes' total `nmissed` when the shadow was last known good.
     nmissed_seen: usize,
+    /// In `follow` mode, the pid `follow` was given.
+    root_pid: u32,
 }
 
 /// The mirror.
@@ -183,6 +185,7 @@ impl Mirror {
                 resyncs: 0,
                 registered: false,
                 nmissed_seen: 0,
+                root_pid: 0,
             }),
         })
     }
@@ -334,6 +337,11 @@ impl Mirror {
         !mm.is_null() && mm == self.target_mm.load(Ordering::Acquire)
     }
 
+    /// Whether `mm` is the followed root process's mm.
+    pub(crate) fn is_root_mm(&self, mm: *mut bindings::mm_struct) -> bool {
+        !mm.is_null() && mm == self.root_mm.load(Ordering::Acquire)
+    }
+
     /// Marks the mirror stale (from a probe).
     pub(crate) fn mark_stale(&self) {
         self.stale.store(true, Ordering::Release);
@@ -358,10 +366,7 @@ impl Mirror {
         let Ok(t) = u32::try_from(pid).map_err(|_| EINVAL).and_then(resolve) else {
             return;
         };
-        let new_root = self.root_mm.load(Ordering::Acquire)
-            == self.target_mm.load(Ordering::Acquire)
-            && st.target.as_ref().is_some_and(|a| a.pid == t.pid);
-        if new_root {
+        if follow && t.pid == st.root_pid {
             // The root itself exec'd: its forks are followed from its new mm.
             self.root_mm.store(t.mm.as_raw(), Ordering::Release);
         }
@@ -631,6 +636,7 @@ impl Mirror {
             if follow { root } else { core::ptr::null_mut() },
             Ordering::Release,
         );
+        st.root_pid = if follow { pid } else { 0 };
         if let Err(e) = self.resync(&mut st) {
             // The process went away between lookup and snapshot.
             let _ = self.detach(&mut st);
@@ -912,7 +918,13 @@ impl Mirror {
         for (name, hits, missed) in probes::stats() {
             writeln!(f, "{name} hits={hits} nmissed={missed}")?;
         }
-        Ok(())
+        let [asked, busy, moved, refused] = probes::FOLLOW_STATS
+            .each_ref()
+            .map(|c| c.load(Ordering::Relaxed));
+        writeln!(
+            f,
+            "# moves (follow, exec): asked={asked} busy={busy} done={moved} refused={refused}"
+        )
     }
 }
 

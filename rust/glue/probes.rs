@@ -193,7 +193,9 @@ pub(crate) extern "C" fn vmatrack_rs_new_task(
     let _ = task;
     match mirror() {
         Some(m) if m.wants_child(child_mm.cast(), parent_mm.cast()) => {
+            FOLLOW_STATS[0].fetch_add(1, Ordering::Relaxed);
             if FOLLOW_QUEUED.swap(true, Ordering::AcqRel) {
+                FOLLOW_STATS[1].fetch_add(1, Ordering::Relaxed);
                 // The previous move has not happened yet: this child is not
                 // followed, and the mirror says so.
                 m.mark_stale();
@@ -208,19 +210,25 @@ pub(crate) extern "C" fn vmatrack_rs_new_task(
 /// The one follow task work is queued or running.
 static FOLLOW_QUEUED: AtomicBool = AtomicBool::new(false);
 
+/// Follow/exec moves: asked for, refused because one was on its way,
+/// carried out, and refused by `task_work_add` (task exiting).
+pub(crate) static FOLLOW_STATS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
 /// Called by the `begin_new_exec` kretprobe's entry handler with the
 /// execing task's current (old) mm: whether to re-attach after the exec.
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_exec_begin(old_mm: *mut c_void) -> bool {
     HITS[5].fetch_add(1, Ordering::Relaxed);
-    mirror().is_some_and(|m| m.is_target_mm(old_mm.cast()))
+    mirror().is_some_and(|m| m.is_target_mm(old_mm.cast()) || m.is_root_mm(old_mm.cast()))
 }
 
 /// Claims the one follow/exec task work item for the caller to queue;
 /// false (and the mirror marked stale) when it is still queued.
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_follow_claim() -> bool {
+    FOLLOW_STATS[0].fetch_add(1, Ordering::Relaxed);
     if FOLLOW_QUEUED.swap(true, Ordering::AcqRel) {
+        FOLLOW_STATS[1].fetch_add(1, Ordering::Relaxed);
         if let Some(m) = mirror() {
             m.mark_stale();
         }
@@ -232,6 +240,7 @@ pub(crate) extern "C" fn vmatrack_rs_follow_claim() -> bool {
 /// `task_work_add` refused (the child is exiting already).
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_follow_failed() {
+    FOLLOW_STATS[3].fetch_add(1, Ordering::Relaxed);
     FOLLOW_QUEUED.store(false, Ordering::Release);
 }
 
@@ -249,6 +258,7 @@ pub(crate) extern "C" fn vmatrack_rs_irq_work() {
 /// user-space instruction.
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_follow_here() {
+    FOLLOW_STATS[2].fetch_add(1, Ordering::Relaxed);
     if let Some(m) = mirror() {
         m.follow_current();
     }

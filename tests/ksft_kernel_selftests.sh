@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The kernel's own mm selftests for VMA merging and mremap, built from the
+# extracted 7.3 source, run under `follow`: every test runs in a forked
+# child, vmatrack moves to each and compares its shadow with the kernel's
+# tree as each exits. The programs must pass, and every exit check be ok.
+. ./lib.sh
+
+T=$VMATRACK_DEBUGFS/target
+ktap_print_header
+ktap_set_plan 4
+
+for t in merge mremap_test; do
+	# Attached to a shell that then execs the program, so that not one of
+	# its forks is missed (exec re-attaches before the program runs).
+	ok0=$(sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p' "$T")
+	sh -c "sleep 1; exec $t" >/tmp/$t.out 2>&1 &
+	p=$!
+	echo "follow $p" >"$T"
+	wait $p
+	rc=$?
+	grep -E '^# Totals' /tmp/$t.out | while read -r l; do ktap_print_msg "$t: $l"; done
+	line=$(cat "$T")
+	ktap_print_msg "$t: exit=$rc $line"
+	echo none >"$T"
+	ok=$(echo "$line" | sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p')
+	failed=$(echo "$line" | sed -n 's/.* exit_checks_failed=\([0-9]*\)$/\1/p')
+	forks=$(grep -c '^ok\|^not ok' /tmp/$t.out)
+	if [ "$rc" = 0 ]; then ktap_test_pass "$t passes under vmatrack follow"; else
+		ktap_test_fail "$t passes under vmatrack follow"
+		grep '^not ok' /tmp/$t.out | while read -r l; do ktap_print_msg "$l"; done
+	fi
+	# merge runs each of its tests in a fork: at least one exit check per
+	# test. mremap_test does not fork: its own exit is checked.
+	[ "$t" = merge ] && want=$forks || want=1
+	if [ -n "$ok" ] && [ "$((ok - ok0))" -ge "$want" ] && [ "$failed" = 0 ]; then
+		ktap_test_pass "$t: every mirrored process matched the kernel at exit"
+	else
+		ktap_test_fail "$t: every mirrored process matched the kernel at exit"
+	fi
+done
+
+ktap_finished
