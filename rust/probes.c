@@ -165,14 +165,20 @@ static struct kretprobe krp_post_fork = {
 	.maxactive = 8,
 };
 
-/* In the order of vmatrack_probe_names (rust/glue/probes.rs). */
-static struct kprobe *const probes[VMATRACK_NR_PROBES] = {
-	&kp_store_prealloc,
-	&krp_store_gfp.kp,
-	&kp_vma_write,
-	&kp_exit_mmap,
-	&krp_post_fork.kp,
-	&krp_exec.kp,
+/*
+ * In the order of PROBE_NAMES (rust/glue/probes.rs). A kretprobe entry has
+ * .krp set (its .kp is the kretprobe's own kprobe).
+ */
+static const struct {
+	struct kprobe *kp;
+	struct kretprobe *krp;
+} probes[VMATRACK_NR_PROBES] = {
+	{ &kp_store_prealloc, NULL },
+	{ &krp_store_gfp.kp, &krp_store_gfp },
+	{ &kp_vma_write, NULL },
+	{ &kp_exit_mmap, NULL },
+	{ &krp_post_fork.kp, &krp_post_fork },
+	{ &krp_exec.kp, &krp_exec },
 };
 
 /**
@@ -186,20 +192,20 @@ int vmatrack_probes_register(void)
 	int i, ret;
 
 	for (i = 0; i < VMATRACK_NR_PROBES; i++) {
+		struct kprobe *kp = probes[i].kp;
+
 		/* A kprobe struct may be registered again only when cleared. */
-		probes[i]->addr = NULL;
-		probes[i]->flags = 0;
-		probes[i]->nmissed = 0;
-		if (probes[i] == &krp_store_gfp.kp)
-			ret = register_kretprobe(&krp_store_gfp);
-		else if (probes[i] == &krp_post_fork.kp)
-			ret = register_kretprobe(&krp_post_fork);
-		else if (probes[i] == &krp_exec.kp)
-			ret = register_kretprobe(&krp_exec);
-		else
-			ret = register_kprobe(probes[i]);
+		kp->addr = NULL;
+		kp->flags = 0;
+		kp->nmissed = 0;
+		if (probes[i].krp) {
+			probes[i].krp->nmissed = 0;
+			ret = register_kretprobe(probes[i].krp);
+		} else {
+			ret = register_kprobe(kp);
+		}
 		if (ret) {
-			pr_err("vmatrack: cannot probe %s: %d\n", probes[i]->symbol_name, ret);
+			pr_err("vmatrack: cannot probe %s: %d\n", kp->symbol_name, ret);
 			while (i--)
 				vmatrack_unregister_one(i);
 			return ret;
@@ -211,14 +217,10 @@ int vmatrack_probes_register(void)
 /* Undo one registration; waits until its handlers have finished. */
 void vmatrack_unregister_one(int i)
 {
-	if (probes[i] == &krp_store_gfp.kp)
-		unregister_kretprobe(&krp_store_gfp);
-	else if (probes[i] == &krp_post_fork.kp)
-		unregister_kretprobe(&krp_post_fork);
-	else if (probes[i] == &krp_exec.kp)
-		unregister_kretprobe(&krp_exec);
+	if (probes[i].krp)
+		unregister_kretprobe(probes[i].krp);
 	else
-		unregister_kprobe(probes[i]);
+		unregister_kprobe(probes[i].kp);
 }
 
 /** vmatrack_probes_unregister() - unregister all; no handler runs after. */
@@ -241,13 +243,7 @@ unsigned long vmatrack_probe_nmissed(int i)
 {
 	if (i < 0 || i >= VMATRACK_NR_PROBES)
 		return 0;
-	if (probes[i] == &krp_store_gfp.kp)
-		return krp_store_gfp.kp.nmissed + krp_store_gfp.nmissed;
-	if (probes[i] == &krp_post_fork.kp)
-		return krp_post_fork.kp.nmissed + krp_post_fork.nmissed;
-	if (probes[i] == &krp_exec.kp)
-		return krp_exec.kp.nmissed + krp_exec.nmissed;
-	return probes[i]->nmissed;
+	return probes[i].kp->nmissed + (probes[i].krp ? probes[i].krp->nmissed : 0);
 }
 
 static void irq_work_fn(struct irq_work *w)

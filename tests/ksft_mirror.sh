@@ -22,6 +22,9 @@ write_target() {
 	esac
 }
 
+# field NAME [LINE]: the number after NAME= in LINE (default: `target`).
+field() { echo "${2:-$(cat "$T")}" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
+
 churn -s 5 -n 2000 -f 0 -z 600 >/dev/null &
 P=$!
 sleep 1
@@ -48,9 +51,9 @@ ktap_test_result "check compares the shadow with the kernel's tree: ok" check_ok
 
 probes_registered() {
 	grep -q '^# registered' "$VMATRACK_DEBUGFS/probes" &&
-		[ "$(grep -cE '^(mas_store_prealloc|mas_store_gfp|__vma_start_write|exit_mmap) hits=[0-9]+ nmissed=0$' "$VMATRACK_DEBUGFS/probes")" = 4 ]
+		[ "$(grep -cE '^(mas_store_prealloc|mas_store_gfp|__vma_start_write|exit_mmap|sched_post_fork|begin_new_exec) hits=[0-9]+ nmissed=0$' "$VMATRACK_DEBUGFS/probes")" = 6 ]
 }
-ktap_test_result "probes lists the four probes, registered, none missed" probes_registered
+ktap_test_result "probes lists the six probes, registered, none missed" probes_registered
 
 live_changes() {
 	# A process that starts changing its VMAs 2 s after we attach to it.
@@ -60,14 +63,12 @@ live_changes() {
 	line0=$(cat "$T")
 	sleep 5
 	line1=$(cat "$T")
-	ev() { echo "$1" | sed -n 's/.* events=\([0-9]*\) .*/\1/p'; }
-	rs() { echo "$1" | sed -n 's/.* resyncs=\([0-9]*\)$/\1/p'; }
 	ktap_print_msg "before: $line0"
 	ktap_print_msg "after:  $line1"
 	# More than 1,000 changes arrived, and not through a resync.
 	echo "$line1" | grep -q "^pid=$L comm=churn mode=single state=live " &&
-		[ "$(ev "$line1")" -gt "$(($(ev "$line0") + 1000))" ] &&
-		[ "$(rs "$line1")" = "$(rs "$line0")" ] &&
+		[ "$(field events "$line1")" -gt "$(($(field events "$line0") + 1000))" ] &&
+		[ "$(field resyncs "$line1")" = "$(field resyncs "$line0")" ] &&
 		grep -Eq '^[0-9]+ (store|clear) [0-9a-f]+-[0-9a-f]+ applied$' "$VMATRACK_DEBUGFS/events" &&
 		grep -q '^ok vmas=' "$VMATRACK_DEBUGFS/check" &&
 		cat "$VMATRACK_DEBUGFS/maps" | diff /proc/$L/maps - >/dev/null
@@ -157,19 +158,23 @@ zero_detaches() {
 }
 ktap_test_result "0 detaches too" zero_detaches
 
+# follows_ok LINE BEFORE MIN: at least MIN more exit checks than BEFORE,
+# none failed.
+follows_ok() {
+	ktap_print_msg "$1"
+	[ "$(field exit_checks_ok "$1")" -ge "$(($2 + $3))" ] && [ "$(field exit_checks_failed "$1")" = 0 ]
+}
+
 follow_children() {
 	forker -n 4 -k 300 -d 3 >/dev/null &
 	F=$!
 	sleep 1 # let the forked shell exec forker first
 	[ "$(write_target "follow $F\n")" = ok ] || return 1
 	grep -q "^pid=$F comm=forker mode=follow state=live " "$T" || return 1
-	c0=$(sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p' "$T")
+	c0=$(field exit_checks_ok)
 	wait $F || return 1
-	line=$(cat "$T")
-	ktap_print_msg "$line"
-	c1=$(echo "$line" | sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p')
 	# Four children followed in turn, each compared with the kernel as it exited.
-	[ "$c1" -eq "$((c0 + 4))" ] && echo "$line" | grep -q ' exit_checks_failed=0$'
+	follows_ok "$(cat "$T")" "$c0" 4
 }
 ktap_test_result "follow moves to each child and checks it at exit" follow_children
 
@@ -178,13 +183,10 @@ follow_through_exec() {
 	F=$!
 	sleep 1
 	[ "$(write_target "follow $F\n")" = ok ] || return 1
-	c0=$(sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p' "$T")
+	c0=$(field exit_checks_ok)
 	wait $F || return 1
-	line=$(cat "$T")
-	ktap_print_msg "$line"
-	c1=$(echo "$line" | sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p')
 	# The shell's own sleep child, then forker's two children after the exec.
-	[ "$c1" -ge "$((c0 + 3))" ] && echo "$line" | grep -q ' exit_checks_failed=0$'
+	follows_ok "$(cat "$T")" "$c0" 3
 }
 ktap_test_result "follow carries on through exec (re-attached before the new program runs)" follow_through_exec
 

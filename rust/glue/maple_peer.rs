@@ -28,6 +28,28 @@ pub(crate) struct CMapleTree {
     rcu: bool,
 }
 
+/// A maple state on `tree` at `[first, last]`, as `MA_STATE()` makes it (the
+/// other fields zero). Used here and for walks of an mm's VMA tree.
+pub(crate) fn ma_state(
+    tree: *mut bindings::maple_tree,
+    first: usize,
+    last: usize,
+) -> bindings::ma_state {
+    bindings::ma_state {
+        tree,
+        index: first,
+        last,
+        node: ptr::null_mut(),
+        status: bindings::maple_status_ma_start,
+        min: 0,
+        max: usize::MAX,
+        alloc: ptr::null_mut(),
+        mas_flags: 0,
+        store_type: bindings::store_type_wr_invalid,
+        ..Default::default()
+    }
+}
+
 /// Encodes `v` (below 2^63) as a maple tree value entry.
 fn to_entry(v: usize) -> *mut c_void {
     ptr::without_provenance_mut((v << 1) | 1)
@@ -91,20 +113,7 @@ impl CMapleTree {
         last: usize,
         f: impl FnOnce(&mut bindings::ma_state) -> R,
     ) -> R {
-        // The fields `MA_STATE()` sets; the rest are zero.
-        let mut mas = bindings::ma_state {
-            tree: self.raw(),
-            index: first,
-            last,
-            node: ptr::null_mut(),
-            status: bindings::maple_status_ma_start,
-            min: 0,
-            max: usize::MAX,
-            alloc: ptr::null_mut(),
-            mas_flags: 0,
-            store_type: bindings::store_type_wr_invalid,
-            ..Default::default()
-        };
+        let mut mas = ma_state(self.raw(), first, last);
         // SAFETY: The tree is initialised, so its lock is too; the same
         // access `MapleTree::lock` makes.
         let lock = unsafe { &raw mut (*self.raw()).__bindgen_anon_1.ma_lock }

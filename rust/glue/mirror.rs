@@ -435,23 +435,8 @@ impl Mirror {
         // Publish first: a store after the lock below is seen by a probe.
         self.publish(Some(&user));
         let lock = user.mmap_read_lock();
-        let mut entries = KVVec::new();
         names.clear();
-        walk(
-            &lock,
-            &user,
-            &self.ids,
-            names,
-            0,
-            usize::MAX,
-            |start, end, rec| {
-                // The one place the kernel's exclusive `vm_end` becomes the
-                // tree's inclusive `last`.
-                entries
-                    .push((start, end - 1, rec), GFP_KERNEL)
-                    .map_err(Error::from)
-            },
-        )?;
+        let entries = self.snapshot(&lock, &user, names)?;
         a.layout = layout(&lock, &user);
         {
             let mut live = spin(|| self.live.try_lock())?;
@@ -475,6 +460,32 @@ impl Mirror {
         *nmissed_seen = probes::nmissed_total();
         *resyncs += 1;
         Ok(())
+    }
+
+    /// Every VMA of the mm as `(first, last, record)`, read under `lock`.
+    fn snapshot(
+        &self,
+        lock: &MmapReadGuard<'_>,
+        user: &MmWithUser,
+        names: &mut NameTable,
+    ) -> Result<KVVec<(usize, usize, VmaRecord)>> {
+        let mut entries = KVVec::new();
+        walk(
+            lock,
+            user,
+            &self.ids,
+            names,
+            0,
+            usize::MAX,
+            |start, end, rec| {
+                // The one place the kernel's exclusive `vm_end` becomes the
+                // tree's inclusive `last`.
+                entries
+                    .push((start, end - 1, rec), GFP_KERNEL)
+                    .map_err(Error::from)
+            },
+        )?;
+        Ok(entries)
     }
 
     /// Re-reads the dirty ranges from the kernel's tree and refreshes the
@@ -818,20 +829,7 @@ impl Mirror {
         // the target can change anything in between.
         let lock = user.mmap_read_lock();
         let mismatched = self.refresh_dirty_locked(st, &lock, user)?;
-        let mut kernel = KVVec::new();
-        walk(
-            &lock,
-            user,
-            &self.ids,
-            &mut st.names,
-            0,
-            usize::MAX,
-            |s, e, rec| {
-                kernel
-                    .push((s, e - 1, rec), GFP_KERNEL)
-                    .map_err(Error::from)
-            },
-        )?;
+        let kernel = self.snapshot(&lock, user, &mut st.names)?;
         let mut w = spin(|| self.shadow.try_write())?;
         let mut bad = 0usize;
         // One line per side of a divergence; the caller counts divergences.

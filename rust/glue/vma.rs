@@ -7,7 +7,6 @@
 //! (`vm_pgoff`, `vm_file`, `anon_vma`, ...) come through `bindings::`, here
 //! and nowhere else.
 
-use core::ptr;
 use kernel::{
     bindings,
     ffi::c_void,
@@ -15,7 +14,7 @@ use kernel::{
     prelude::*,
 };
 
-use super::{ids::IdKey, names::NameTable};
+use super::{ids::IdKey, maple_peer::ma_state, names::NameTable};
 use crate::engine::{
     maps::MmLayout,
     record::{FileRef, MergeAttrs, SpecialName, VmaRecord},
@@ -90,23 +89,11 @@ pub(crate) unsafe fn read_vma(
     (r.start(), r.end(), rec)
 }
 
-/// A raw `ma_state` on `mm->mm_mt` at `index` (what `MA_STATE()` sets).
+/// A raw `ma_state` on `mm->mm_mt` at `index`.
 fn mm_mas(mm: *mut bindings::mm_struct, index: usize) -> bindings::ma_state {
-    bindings::ma_state {
-        // SAFETY: `mm` is valid (callers hold a user reference); `mm_mt` is
-        // a field.
-        tree: unsafe { &raw mut (*mm).__bindgen_anon_1.mm_mt },
-        index,
-        last: index,
-        node: ptr::null_mut(),
-        status: bindings::maple_status_ma_start,
-        min: 0,
-        max: usize::MAX,
-        alloc: ptr::null_mut(),
-        mas_flags: 0,
-        store_type: bindings::store_type_wr_invalid,
-        ..Default::default()
-    }
+    // SAFETY: `mm` is valid (callers hold a reference); `mm_mt` is a field.
+    let tree = unsafe { &raw mut (*mm).__bindgen_anon_1.mm_mt };
+    ma_state(tree, index, index)
 }
 
 /// Calls `f(vma, start, end, record)` for every VMA that overlaps

@@ -21,6 +21,8 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include "util.h"
+
 static uint64_t rng_state;
 
 /* xorshift64*: small, seedable, good enough to pick operations. */
@@ -35,19 +37,6 @@ static uint64_t rng(void)
 static unsigned long rng_below(unsigned long n)
 {
 	return n ? rng() % n : 0;
-}
-
-static int count_vmas(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	int c, n = 0;
-
-	if (!f)
-		return -1;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
 }
 
 static const int prots[] = { PROT_READ, PROT_READ | PROT_WRITE, PROT_NONE,

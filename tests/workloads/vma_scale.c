@@ -20,18 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int count_vmas(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	int c, n = 0;
-
-	if (!f)
-		return -1;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
+#include "util.h"
 
 int main(int argc, char **argv)
 {
