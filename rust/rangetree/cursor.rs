@@ -118,11 +118,17 @@ impl<'a, V: Copy, P: Platform> Cursor<'a, V, P> {
         if !self.path.covers::<V>(first) {
             self.path = Path::walk(self.sh.root(), first);
         }
-        // INVARIANT: `store_at` leaves `path` a walk towards `first`.
         self.index = first;
-        Wr::new(self.sh, self.st)
-            .store_at(&mut self.path, first, last, value)
-            .ok_or(StoreError::Alloc)
+        let mut w = Wr::new(self.sh, self.st, gfp);
+        w.keep_path = true;
+        if w.store_at(&mut self.path, first, last, value).is_none() {
+            w.abort();
+            // INVARIANT: The tree is as before; walk again.
+            self.path = Path::walk(self.sh.root(), first);
+            return Err(StoreError::Alloc);
+        }
+        // INVARIANT: `store_at` leaves `path` a walk towards `first`.
+        Ok(())
     }
 
     /// Erases the entry at the position, if any, and returns it.

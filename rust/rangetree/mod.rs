@@ -192,6 +192,21 @@ impl RcuHead {
         // SAFETY: As in `link`: the writer is the only one touching the head.
         unsafe { *self.words[0].get() = v }
     }
+
+    /// Reads the second word: the link of the list of nodes taken by the
+    /// write in progress (RCU mode). Such nodes are unpublished, so only the
+    /// writer can reach their head.
+    pub(crate) fn fresh_link(&self) -> usize {
+        // SAFETY: As in `link`: the writer is the only one touching the head
+        // of a node it took during the current write.
+        unsafe { *self.words[1].get() }
+    }
+
+    /// Writes the second word, see [`RcuHead::fresh_link`].
+    pub(crate) fn set_fresh_link(&self, v: usize) {
+        // SAFETY: As in `fresh_link`.
+        unsafe { *self.words[1].get() = v }
+    }
 }
 
 /// What the tree needs from its surroundings.
@@ -204,7 +219,9 @@ impl RcuHead {
 ///   and it honours `gfp` (never sleeps for [`Gfp::Atomic`]; the tree never
 ///   calls it with [`Gfp::PoolOnly`]).
 /// * `free` and `free_after_grace_period` accept memory returned by `alloc`
-///   of the same `layout`.
+///   of the same `layout`, from any value of the implementing type (a tree
+///   may free nodes another tree of the same type allocated, see
+///   [`RcuWriter::replace`]).
 /// * `free_after_grace_period` does not free the memory before every read
 ///   guard that existed when it was called has been dropped (a grace period),
 ///   and does not sleep.

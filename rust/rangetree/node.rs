@@ -178,6 +178,37 @@ impl<T: Payload, const N: usize> Node<T, N> {
         self.pl[k] = MaybeUninit::new(pl);
     }
 
+    /// Inserts a slot at `k <= count < N`, shifting later slots up.
+    #[inline]
+    pub(crate) fn insert(&mut self, k: usize, lo: usize, hi: usize, pl: T) {
+        let n = self.count();
+        debug_assert!(k <= n && n < N);
+        if k > n || n >= N {
+            return;
+        }
+        self.lo.copy_within(k..n, k + 1);
+        self.hi.copy_within(k..n, k + 1);
+        self.pl.copy_within(k..n, k + 1);
+        self.set(k, lo, hi, pl);
+        // INVARIANT: Slots `0..n + 1` are initialised; `n + 1 <= N <= u8::MAX`.
+        self.hdr.count = (n + 1) as u8;
+    }
+
+    /// Removes slot `k < count`, shifting later slots down.
+    #[inline]
+    pub(crate) fn remove(&mut self, k: usize) {
+        let n = self.count();
+        debug_assert!(k < n);
+        if k >= n {
+            return;
+        }
+        self.lo.copy_within(k + 1..n, k);
+        self.hi.copy_within(k + 1..n, k);
+        self.pl.copy_within(k + 1..n, k);
+        // INVARIANT: Slots `0..n - 1` stay initialised.
+        self.hdr.count = (n - 1) as u8;
+    }
+
     /// First used slot whose `hi` is at least `index`, or `count`.
     #[inline]
     pub(crate) fn find_hi(&self, index: usize) -> usize {
@@ -187,6 +218,43 @@ impl<T: Payload, const N: usize> Node<T, N> {
             k += 1;
         }
         k
+    }
+
+    /// The largest of the gaps slot `k < count` takes part in: its own
+    /// payload's and the free gaps to its neighbours.
+    #[inline]
+    pub(crate) fn slot_gaps(&self, k: usize) -> usize {
+        let n = self.count();
+        let mut g = self.pl(k).gap();
+        if k > 0 {
+            // The order invariant makes `lo[k] > hi[k - 1]`.
+            g = g.max(self.lo[k] - self.hi[k - 1] - 1);
+        }
+        if k + 1 < n {
+            g = g.max(self.lo[k + 1] - self.hi[k] - 1);
+        }
+        g
+    }
+
+    /// This node's summary after only slot `k` changed, from the summary
+    /// before (`old`) and [`Node::slot_gaps`] of `k` before (`old_k`):
+    /// rescans only when the largest gap may have been the one that shrank.
+    #[inline]
+    pub(crate) fn summary_after(&self, k: usize, old: Summary, old_k: usize) -> Summary {
+        let n = self.count();
+        let new_k = self.slot_gaps(k);
+        let gap = if new_k >= old.gap {
+            new_k
+        } else if old_k < old.gap {
+            old.gap
+        } else {
+            return self.summary();
+        };
+        Summary {
+            lo: self.lo[0],
+            hi: self.hi[n.saturating_sub(1)],
+            gap,
+        }
     }
 
     /// Computes this node's summary. The node must not be empty.
@@ -412,5 +480,57 @@ impl<T: Payload, const M: usize> Buf<T, M> {
         }
         // `c <= N <= u8::MAX` by the geometry.
         node.hdr.count = c as u8;
+    }
+}
+
+/// A list of children with their summaries that underflow fixes work on:
+/// an assembly buffer, or an inner node the writer owns (fixed in place, so
+/// that no buffer is needed on the stack).
+pub(crate) trait Kids {
+    /// Number of children.
+    fn len(&self) -> usize;
+    /// Child `k < len`.
+    fn kid(&self, k: usize) -> Kid;
+    /// Overwrites child `k < len`.
+    fn set_kid(&mut self, k: usize, lo: usize, hi: usize, kid: Kid);
+    /// Removes child `k < len`, shifting later ones down.
+    fn remove_kid(&mut self, k: usize);
+}
+
+impl<const M: usize> Kids for Buf<Kid, M> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.n
+    }
+    #[inline]
+    fn kid(&self, k: usize) -> Kid {
+        self.pl(k)
+    }
+    #[inline]
+    fn set_kid(&mut self, k: usize, lo: usize, hi: usize, kid: Kid) {
+        self.set(k, lo, hi, kid)
+    }
+    #[inline]
+    fn remove_kid(&mut self, k: usize) {
+        self.remove(k)
+    }
+}
+
+impl Kids for Inner {
+    #[inline]
+    fn len(&self) -> usize {
+        self.count()
+    }
+    #[inline]
+    fn kid(&self, k: usize) -> Kid {
+        self.pl(k)
+    }
+    #[inline]
+    fn set_kid(&mut self, k: usize, lo: usize, hi: usize, kid: Kid) {
+        self.set(k, lo, hi, kid)
+    }
+    #[inline]
+    fn remove_kid(&mut self, k: usize) {
+        self.remove(k)
     }
 }

@@ -4,9 +4,19 @@
 //! copy-on-write and retirement.
 //!
 //! Every write first makes sure the pool holds the worst-case number of
-//! nodes the write can need ([`Wr::reserve`], the `mas_preallocate` pattern),
-//! so the write itself cannot fail half-way: all node memory it takes comes
-//! from the pool.
+//! nodes the write can need ([`Wr::reserve`], the `mas_preallocate` pattern).
+//! That is the only place a write allocates: during the write, node memory
+//! comes from the pool alone ([`Wr::take`] never calls
+//! [`Platform::alloc`]), and memory given up during the write goes back to
+//! the pool ([`Wr::retire`] never calls [`Platform::free`]), so a write with
+//! [`Gfp::PoolOnly`] touches neither.
+//!
+//! Should the pool still run dry (a wrong bound), an RCU-mode write is
+//! undone by [`Wr::abort`]: nothing was published, the nodes it took are on
+//! its `fresh` list and go back to the pool, and the published nodes it
+//! meant to retire stay in the tree. A plain-mode write changes nodes in
+//! place and cannot be undone, so its bound is proved (see
+//! [`Wr::worst_case`]) rather than relied on by testing alone.
 
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
@@ -58,6 +68,10 @@ impl<V: Copy, P: Platform> Shared<V, P> {
 /// [`RcuHead`]) of `pool_len` unpublished nodes allocated with the tree's
 /// layout; `retired` likewise lists published nodes replaced by the current
 /// write, to be freed after a grace period once the new root is published.
+/// In RCU mode, `fresh` lists (through the second word) every node the
+/// current write took from the pool; those it gave up again are marked dead
+/// (a `gen` other than the current one). Between writes `retired` and
+/// `fresh` are empty.
 pub(crate) struct WState {
     pub(crate) pool: usize,
     pub(crate) pool_len: usize,
@@ -65,6 +79,7 @@ pub(crate) struct WState {
     pub(crate) gen: u64,
     pub(crate) rcu: bool,
     pub(crate) retired: usize,
+    pub(crate) fresh: usize,
     pub(crate) len: usize,
     pub(crate) height: usize,
 }
@@ -79,6 +94,7 @@ impl WState {
             gen: 1,
             rcu: false,
             retired: 0,
+            fresh: 0,
             len: 0,
             height: 0,
         }
@@ -91,14 +107,27 @@ pub(crate) struct Wr<'a, V, P> {
     pub(crate) st: &'a mut WState,
     /// Entries added minus entries removed by this write.
     pub(crate) delta: isize,
+    /// Whether surplus pool nodes may be given back to the platform at the
+    /// end of the write (not with [`Gfp::PoolOnly`]).
+    may_free: bool,
+    /// Whether the caller uses the walk after a store (a cursor): then the
+    /// store leaves it valid, walking again if it must.
+    pub(crate) keep_path: bool,
 }
 
 impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
     /// Starts a write (a new generation: nodes allocated from now on are not
     /// published until [`Wr::publish`]).
-    pub(crate) fn new(sh: &'a Shared<V, P>, st: &'a mut WState) -> Self {
+    pub(crate) fn new(sh: &'a Shared<V, P>, st: &'a mut WState, gfp: Gfp) -> Self {
         st.gen = st.gen.wrapping_add(1);
-        Self { sh, st, delta: 0 }
+        debug_assert!(st.retired == 0 && st.fresh == 0);
+        Self {
+            sh,
+            st,
+            delta: 0,
+            may_free: gfp != Gfp::PoolOnly,
+            keep_path: false,
+        }
     }
 
     /// The root as the writer sees it (the writer is the only one changing it).
@@ -109,8 +138,14 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
 
     /// The most nodes one store can take from the pool at the current height.
     ///
-    /// Plain mode changes nodes in place, so only splits allocate: at most
-    /// two per level (one per descent path) and one new root. RCU mode also
+    /// Plain mode changes nodes in place, so only splits take nodes: a store
+    /// rewrites at most two nodes per level that can grow (the one holding
+    /// `first`, which receives the new entry, and the one holding `last`);
+    /// every other node it visits lies wholly inside the range and vanishes.
+    /// A growing node becomes at most two (one taken), and the root may
+    /// split once more into a new root: at most `2 * h + 1`, plus one for
+    /// the first leaf of an empty tree. Merges, the fast path and the
+    /// sibling path change nodes in place and take none. RCU mode also
     /// copies every published node it changes: the two descent paths, the
     /// split halves, one neighbour per underflow fix (two per level) and one
     /// per level of each of the two single-child chains a fix can walk down.
@@ -194,31 +229,28 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
     }
 
     /// Takes a node from the pool and makes it a fresh node of this write.
+    /// Never allocates.
     ///
-    /// Returns `None` only if the worst-case bound was wrong and the platform
-    /// has no atomic memory either.
+    /// Returns `None` only if the worst-case bound was wrong; the caller then
+    /// fails the write and [`Wr::abort`] undoes it.
     pub(crate) fn take(&mut self, leaf: bool) -> Option<NodePtr> {
-        let n = match NonNull::new(self.st.pool as *mut Hdr) {
-            Some(n) => {
-                self.st.pool = NodePtr(n).hdr().rcu.link();
-                self.st.pool_len -= 1;
-                n
-            }
-            None => {
-                debug_assert!(false, "rangetree: pool below worst case");
-                self.sh
-                    .platform
-                    .alloc(node_layout::<V>(), Gfp::Atomic)?
-                    .cast()
-            }
-        };
-        // SAFETY: The node is ours alone (it was in the pool, or was just
-        // allocated); writing its header initialises it.
+        let n = NonNull::new(self.st.pool as *mut Hdr);
+        debug_assert!(n.is_some(), "rangetree: pool below worst case");
+        let n = n?;
+        self.st.pool = NodePtr(n).hdr().rcu.link();
+        self.st.pool_len -= 1;
+        // SAFETY: The node was in the pool, so it is ours alone; writing its
+        // header initialises it.
         unsafe {
             let h = n.as_ptr();
             ptr::addr_of_mut!((*h).gen).write(self.st.gen);
             ptr::addr_of_mut!((*h).count).write(0);
             ptr::addr_of_mut!((*h).leaf).write(leaf);
+        }
+        if self.st.rcu {
+            NodePtr(n).hdr().rcu.set_fresh_link(self.st.fresh);
+            // INVARIANT: `n` is taken by this write and now heads `fresh`.
+            self.st.fresh = n.as_ptr() as usize;
         }
         Some(NodePtr(n))
     }
@@ -255,21 +287,31 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
         Some(c)
     }
 
+    /// Like [`Wr::make_mut`] for a caller that rewrites the whole content
+    /// (every slot and the count) before anyone reads it: a replacement for
+    /// a published node is not filled with a copy first.
+    pub(crate) fn make_fresh(&mut self, n: NodePtr) -> Option<NodePtr> {
+        if self.is_mutable(n) {
+            return Some(n);
+        }
+        let c = self.take(n.is_leaf())?;
+        self.retire(n);
+        Some(c)
+    }
+
     /// Gives up a node that is no longer part of the new tree.
     ///
-    /// Unpublished nodes (plain mode, or created by this write) go back to
-    /// the pool at once; published ones wait on the retire list until the
-    /// new root is published.
+    /// Plain-mode nodes go back to the pool at once. Nodes created by this
+    /// RCU-mode write are marked dead and go back to the pool when the write
+    /// ends (they stay on the `fresh` list until then). Published ones wait on
+    /// the retire list until the new root is published.
     pub(crate) fn retire(&mut self, n: NodePtr) {
-        if self.is_mutable(n) {
-            if self.st.pool_len < self.st.pool_cap {
-                Self::pool_push(self.st, n);
-            } else {
-                // SAFETY: The node came from `alloc` with this layout and is
-                // unreachable: it is not in the new tree and (plain mode or
-                // unpublished) no reader can see it.
-                unsafe { self.sh.platform.free(n.0.cast(), node_layout::<V>()) };
-            }
+        if !self.st.rcu {
+            Self::pool_push(self.st, n);
+        } else if n.hdr().gen == self.st.gen {
+            // SAFETY: `n` was taken by this write and is unpublished, so it is
+            // ours alone.
+            unsafe { (*n.0.as_ptr()).gen = self.st.gen.wrapping_sub(1) };
         } else {
             n.hdr().rcu.set_link(self.st.retired);
             // INVARIANT: `n` is published, replaced, and now heads the list.
@@ -290,6 +332,51 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
             }
         }
         self.retire(n);
+    }
+
+    /// Gives pool nodes above the pool's capacity back to the platform,
+    /// unless this write may not free.
+    fn trim(&mut self) {
+        if !self.may_free {
+            return;
+        }
+        while self.st.pool_len > self.st.pool_cap {
+            let n = match NonNull::new(self.st.pool as *mut Hdr) {
+                Some(n) => n,
+                None => break,
+            };
+            self.st.pool = NodePtr(n).hdr().rcu.link();
+            self.st.pool_len -= 1;
+            // SAFETY: Pool nodes came from `alloc` with this layout and are
+            // not reachable by anyone else.
+            unsafe { self.sh.platform.free(n.cast(), node_layout::<V>()) };
+        }
+    }
+
+    /// Ends the `fresh` list: nodes this write took and gave up again go
+    /// back to the pool (all of them if `all`).
+    fn end_fresh(&mut self, all: bool) {
+        while let Some(n) = NonNull::new(self.st.fresh as *mut Hdr) {
+            let n = NodePtr(n);
+            self.st.fresh = n.hdr().rcu.fresh_link();
+            if all || n.hdr().gen != self.st.gen {
+                Self::pool_push(self.st, n);
+            }
+        }
+    }
+
+    /// Undoes a write that failed before [`Wr::publish`]: the tree is as
+    /// before. Only RCU-mode writes can be undone (nothing they did is
+    /// visible); in plain mode [`Wr::worst_case`] is proved, so a write
+    /// never fails after its reservation.
+    pub(crate) fn abort(&mut self) {
+        debug_assert!(self.st.rcu, "rangetree: plain-mode write failed half-way");
+        // The published nodes meant for retirement stay in the tree; only
+        // their link word (never read by readers) was written.
+        self.st.retired = 0;
+        self.end_fresh(true);
+        self.delta = 0;
+        self.trim();
     }
 
     /// Publishes `root` (of height `height`) and hands every retired node
@@ -318,5 +405,7 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
                 )
             };
         }
+        self.end_fresh(false);
+        self.trim();
     }
 }

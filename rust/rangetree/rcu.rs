@@ -220,6 +220,64 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
         do_erase(sh, self.st(), index, gfp)
     }
 
+    /// Replaces the whole content with `new`'s, like a resync: `new`'s
+    /// nodes are published as the tree (release ordering, so a reader sees
+    /// either the old content or the new one, never a mix), and every old
+    /// node is handed to [`Platform::free_after_grace_period`] (readers may
+    /// still be in it). The writer's pool is kept, and `new`'s pool joins it.
+    /// Never allocates.
+    pub fn replace(&mut self, new: RangeTree<V, P>) {
+        let (root, height, len, mut nst, platform) = new.into_parts();
+        drop(platform);
+        let st = self.st();
+        // `new`'s nodes carry generations of `new`'s writer: move past all of
+        // them so that none looks unpublished to our next write.
+        // INVARIANT: Every node of the tree, old or new, now has an older
+        // generation than the next write's.
+        st.gen = st.gen.max(nst.gen).wrapping_add(1);
+        // Move `new`'s pool over, node by node (no memory is freed).
+        while let Some(n) = core::ptr::NonNull::new(nst.pool as *mut super::node::Hdr) {
+            let n = super::node::NodePtr(n);
+            nst.pool = n.hdr().rcu.link();
+            n.hdr().rcu.set_link(st.pool);
+            st.pool = n.addr();
+            st.pool_len += 1;
+        }
+        st.pool_cap = st.pool_cap.max(nst.pool_cap);
+        self.install(root, height, len);
+    }
+
+    /// Removes every entry; the old nodes are freed after a grace period.
+    /// Never allocates; the pool is kept.
+    pub fn clear(&mut self) {
+        self.install(None, 0, 0);
+    }
+
+    /// Publishes `root` (a valid tree of `height` levels and `len` entries,
+    /// owned by nobody else) as the whole tree and retires every old node.
+    fn install(&mut self, root: Option<super::node::NodePtr>, height: usize, len: usize) {
+        let sh = self.sh();
+        let old = sh.root();
+        let st = self.st();
+        st.height = height;
+        st.len = len;
+        sh.height.store(height, Ordering::Relaxed);
+        // Release: the new nodes' content happens before a reader's acquire
+        // load of the root sees them.
+        // INVARIANT: `root` is a valid tree of `height` levels and `len`
+        // entries, immutable from now on (its nodes are of older generations).
+        sh.root.store(
+            root.map_or(core::ptr::null_mut(), |r| r.0.as_ptr()),
+            Ordering::Release,
+        );
+        sh.len.store(len, Ordering::Relaxed);
+        if let Some(o) = old {
+            // No new reader can reach the old tree; current ones may still
+            // be in it, so its nodes go after a grace period.
+            free_subtree::<V, P>(&sh.platform, o, true);
+        }
+    }
+
     /// See [`RangeTree::fill_pool`].
     pub fn fill_pool(&mut self, count: usize, gfp: Gfp) -> Result<(), AllocError> {
         let sh = self.sh();

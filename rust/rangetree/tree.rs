@@ -10,6 +10,7 @@ use super::node::{node_layout, NodePtr};
 use super::pool::{Shared, WState, Wr};
 use super::rcu::RcuRangeTree;
 use super::read::{self, Iter};
+use super::write::Path;
 use super::{gap, AllocError, Gfp, Platform, StoreError, ValidateError};
 
 /// A range tree in plain mode: no concurrent readers, writes change nodes in
@@ -46,26 +47,44 @@ pub(crate) fn do_store<V: Copy, P: Platform>(
         return Ok(());
     }
     Wr::<V, P>::reserve(sh, st, gfp)?;
-    Wr::new(sh, st)
-        .store(first, last, value)
-        .ok_or(StoreError::Alloc)
+    let mut w = Wr::new(sh, st, gfp);
+    if w.store(first, last, value).is_none() {
+        w.abort();
+        return Err(StoreError::Alloc);
+    }
+    Ok(())
 }
 
 /// Erases the entry containing `index` through the writer state `st`.
+///
+/// One walk: the walk that finds the entry is the one the store starts
+/// from (the fast path, when the leaf keeps its fill limits).
 pub(crate) fn do_erase<V: Copy, P: Platform>(
     sh: &Shared<V, P>,
     st: &mut WState,
     index: usize,
     gfp: Gfp,
 ) -> Result<Option<(usize, usize, V)>, AllocError> {
-    let e = match read::load_range::<V>(sh.root(), index) {
-        Some(e) => e,
+    let mut path = Path::walk(sh.root(), index);
+    let leaf = match path.leaf() {
+        Some(l) => l,
         None => return Ok(None),
     };
-    match do_store(sh, st, e.0, e.1, None, gfp) {
-        Ok(()) => Ok(Some(e)),
-        Err(_) => Err(AllocError),
+    // SAFETY: `leaf` is a node of the tree, which only this writer changes,
+    // and it is not changed while `l` is used.
+    let l = unsafe { leaf.leaf::<V>() };
+    let k = l.find_hi(index);
+    if k >= l.count() || l.lo[k] > index {
+        return Ok(None);
     }
+    let e = (l.lo[k], l.hi[k], l.pl(k).0);
+    Wr::<V, P>::reserve(sh, st, gfp)?;
+    let mut w = Wr::new(sh, st, gfp);
+    if w.store_at(&mut path, e.0, e.1, None).is_none() {
+        w.abort();
+        return Err(AllocError);
+    }
+    Ok(Some(e))
 }
 
 /// Counts the nodes below `n`.
@@ -127,8 +146,10 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
     /// Fails with [`StoreError::InvalidRange`] if `first > last` and with
     /// [`StoreError::Alloc`] if the pool cannot be filled with
     /// [`RangeTree::worst_case_nodes_per_store`] nodes under `gfp`; in both
-    /// cases the tree is unchanged. With [`Gfp::PoolOnly`] after
-    /// `fill_pool(worst_case_nodes_per_store())` it cannot fail.
+    /// cases the tree is unchanged. With [`Gfp::PoolOnly`] it never calls
+    /// the platform's `alloc` or `free`: after
+    /// `fill_pool(worst_case_nodes_per_store())` it cannot fail, and with
+    /// fewer pool nodes it fails before changing anything.
     pub fn store(
         &mut self,
         first: usize,
@@ -139,7 +160,9 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
         do_store(&self.sh, &mut self.st, first, last, value, gfp)
     }
 
-    /// Removes the whole entry containing `index` and returns it.
+    /// Removes the whole entry containing `index` and returns it. Fails
+    /// like [`RangeTree::store`] (tree unchanged); `Ok(None)` if there is no
+    /// such entry, even with a short pool.
     pub fn erase(
         &mut self,
         index: usize,
@@ -254,6 +277,17 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
         V: fmt::Debug,
     {
         super::dump::dump::<V>(self.sh.root(), self.st.height, self.st.len, out)
+    }
+
+    /// Takes the tree apart: its root, height, entry count, writer state
+    /// (with the pool), and platform. The caller owns the nodes.
+    pub(crate) fn into_parts(self) -> (Option<NodePtr>, usize, usize, WState, P) {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so both fields are moved out
+        // exactly once.
+        let (sh, st) = unsafe { (core::ptr::read(&this.sh), core::ptr::read(&this.st)) };
+        let root = sh.root();
+        (root, st.height, st.len, st, sh.platform)
     }
 
     /// Switches to RCU mode, for good.

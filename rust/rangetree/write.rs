@@ -9,7 +9,15 @@
 //! * Fast path ([`Wr::try_fast`]): all entries touched are in one leaf and the
 //!   leaf stays within its fill limits. The leaf is rewritten (in place in
 //!   plain mode, as a copy in RCU mode) and the summaries on the walked path
-//!   are refreshed; in plain mode that stops at the first unchanged summary.
+//!   are refreshed: incrementally ([`Node::summary_after`]), stopping in
+//!   plain mode at the first unchanged summary, never for the root. The
+//!   common cases need no buffer: a store inside one entry (an overwrite,
+//!   cutting it in up to three), into free space (an append or insert), and
+//!   the removal of one whole entry (an erase).
+//! * Sibling path ([`Wr::try_sibling`]): the leaf over- or underflows but,
+//!   with a sibling in the same parent, fits in two leaves (spread evenly) or
+//!   one (merged): the maple tree's rebalance before a split, which keeps
+//!   leaves dense; only the two leaves and the path change.
 //! * General path ([`Wr::rewrite`]): recursion from the root over the (at
 //!   most two) children cut by the range's ends; children wholly inside are
 //!   dropped whole. Each level gets back 0, 1 or 2 nodes for each child it
@@ -18,15 +26,19 @@
 //!   `mas_rebalance()` together.
 //!
 //! All node memory comes from the pool, filled beforehand with
-//! [`Wr::worst_case`] nodes, so nothing here can fail with a correct bound.
+//! [`Wr::worst_case`] nodes, so nothing here can fail with a correct bound;
+//! should the pool run dry anyway, the write returns `None` and its caller
+//! undoes it with [`Wr::abort`].
 //!
 //! Nodes are accessed under the writer's exclusive rights: the writer is the
-//! only one changing nodes, and it changes only nodes [`Wr::make_mut`] or
-//! [`Wr::take`] handed it (its own in plain mode, unpublished ones in RCU
+//! only one changing nodes, and it changes only nodes [`Wr::make_mut`],
+//! [`Wr::make_fresh`] or [`Wr::take`] handed it (its own in plain mode, unpublished ones in RCU
 //! mode). That is the argument for every `unsafe` below.
 
+#[cfg(doc)]
+use super::node::Node;
 use super::node::{
-    geo, Buf, Kid, Leaf, NodePtr, Payload, Val, INNER_SLOTS, LEAF_SLOTS, MAX_HEIGHT,
+    geo, Buf, Kid, Kids, Leaf, NodePtr, Payload, Summary, Val, INNER_SLOTS, LEAF_SLOTS, MAX_HEIGHT,
 };
 use super::pool::Wr;
 use super::Platform;
@@ -139,15 +151,16 @@ impl Path {
     }
 }
 
-/// The content of `leaf` after storing `val` over `[f, l]`, and whether the
-/// new entry ends up last.
-fn leaf_apply<V: Copy>(
+/// Appends to `e` the content of `leaf` after storing `val` over
+/// `[f, l]`; returns whether the new entry ends up last.
+#[inline]
+fn leaf_apply_into<V: Copy, const M: usize>(
     leaf: &Leaf<V>,
     f: usize,
     l: usize,
     val: Option<V>,
-) -> (Buf<Val<V>, LEAF_BUF>, bool) {
-    let mut e = Buf::new();
+    e: &mut Buf<Val<V>, M>,
+) -> bool {
     let n = leaf.count();
     let mut k = 0;
     while k < n && leaf.lo[k] < f {
@@ -167,20 +180,32 @@ fn leaf_apply<V: Copy>(
             appended = false;
         }
     }
-    (e, appended)
+    appended
+}
+
+/// What the fast path did.
+enum Fast {
+    /// The store is done.
+    Done,
+    /// Nothing changed; the leaf's new content (this many entries) over- or
+    /// underflows: try [`Wr::try_sibling`].
+    Sibling(usize),
+    /// Nothing changed; take the general path.
+    General,
 }
 
 impl<V: Copy, P: Platform> Wr<'_, V, P> {
     /// Stores `val` over `[f, l]` (`f <= l`). The pool must hold
     /// [`Wr::worst_case`] nodes. Returns `None` only if that bound was wrong
-    /// and no atomic memory was left either.
+    /// (the pool ran dry); the caller must then call [`Wr::abort`].
     pub(crate) fn store(&mut self, f: usize, l: usize, val: Option<V>) -> Option<()> {
         let mut path = Path::walk(self.root(), f);
         self.store_at(&mut path, f, l, val)
     }
 
     /// Like [`Wr::store`], starting from an existing walk (a cursor's) that
-    /// is still valid. On return `path` is valid for `f` again.
+    /// is still valid. On return `path` is valid for `f` again if
+    /// [`Wr::keep_path`] is set (else it is stale).
     pub(crate) fn store_at(
         &mut self,
         path: &mut Path,
@@ -201,49 +226,314 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             } else {
                 self.publish(None, 0);
             }
-            *path = Path::walk(self.root(), f);
+            if self.keep_path {
+                *path = Path::walk(self.root(), f);
+            }
             return Some(());
         }
-        if self.try_fast(path, f, l, val)? {
-            return Some(());
+        match self.try_fast(path, f, l, val)? {
+            Fast::Done => return Some(()),
+            // Called from here, not from `try_fast`, so that their buffers
+            // are never on the stack together.
+            Fast::Sibling(nc) => {
+                if self.try_sibling(path, f, l, val, nc)? {
+                    return Some(());
+                }
+            }
+            Fast::General => {}
         }
         self.store_general(f, l, val)?;
-        *path = Path::walk(self.root(), f);
+        if self.keep_path {
+            *path = Path::walk(self.root(), f);
+        }
         Some(())
     }
 
     /// The fast path: one leaf, fill limits kept. Returns `Some(false)` if it
-    /// does not apply (nothing changed then).
-    pub(crate) fn try_fast(
+    /// does not apply (nothing changed then). Not inlined, so that its leaf
+    /// buffer is not on the stack during the general path.
+    #[inline(never)]
+    fn try_fast(&mut self, path: &mut Path, f: usize, l: usize, val: Option<V>) -> Option<Fast> {
+        let h = path.h;
+        let leafp = path.leaf()?;
+        if path.next_lo.is_some_and(|nl| l >= nl) {
+            return Some(Fast::General);
+        }
+        // SAFETY: See the module documentation (read-only access).
+        let leaf = unsafe { leafp.leaf::<V>() };
+        if let Some(v) = val {
+            let n = leaf.count();
+            let k = leaf.find_hi(f);
+            if k < n && leaf.lo[k] <= f && l <= leaf.hi[k] {
+                // Inside one entry: it is cut into up to three pieces, in
+                // place, no buffer (the same range again: only the value).
+                let (lo_k, hi_k, old) = (leaf.lo[k], leaf.hi[k], leaf.pl(k));
+                let extra = usize::from(lo_k < f) + usize::from(l < hi_k);
+                if n + extra <= LEAF_SLOTS {
+                    let m = self.make_mut(leafp)?;
+                    // SAFETY: `make_mut` handed us `m` (module documentation).
+                    let ml = unsafe { m.leaf_mut::<V>() };
+                    let mut at = k;
+                    if lo_k < f {
+                        // `lo_k < f`, so `f > 0`.
+                        ml.set(at, lo_k, f - 1, old);
+                        at += 1;
+                        ml.insert(at, f, l, Val(v));
+                    } else {
+                        ml.set(at, f, l, Val(v));
+                    }
+                    if l < hi_k {
+                        // `l < hi_k`, so `l < usize::MAX`.
+                        ml.insert(at + 1, l + 1, hi_k, old);
+                    }
+                    self.delta += extra as isize;
+                    // Same first, last and gaps: the summary is unchanged.
+                    let known = Self::leaf_summary_before(path);
+                    self.propagate(path, h - 1, m, known)?;
+                    return Some(Fast::Done);
+                }
+            }
+            if n < LEAF_SLOTS && (k == n || leaf.lo[k] > l) {
+                // Into free space (an append when `k == n`): one slot more,
+                // no entry trimmed, no buffer.
+                let m = self.make_mut(leafp)?;
+                // SAFETY: `make_mut` handed us `m` (module documentation).
+                unsafe { m.leaf_mut::<V>() }.insert(k, f, l, Val(v));
+                self.delta += 1;
+                self.propagate(path, h - 1, m, None)?;
+                return Some(Fast::Done);
+            }
+        }
+        let n = leaf.count();
+        if val.is_none() && n > 1 && (n > geo(true).min || h == 1 || path.rightmost) {
+            let k = leaf.find_hi(f);
+            if k < n && leaf.lo[k] == f && leaf.hi[k] == l {
+                // Exactly one whole entry goes (an erase): no buffer.
+                let m = self.make_mut(leafp)?;
+                // SAFETY: `make_mut` handed us `m` (module documentation).
+                let ml = unsafe { m.leaf_mut::<V>() };
+                ml.remove(k);
+                self.delta -= 1;
+                // Inside the leaf, two gaps and an entry became one gap, at
+                // least as large as both: only that gap is new.
+                let known = match Self::leaf_summary_before(path) {
+                    Some(b) if k > 0 && k + 1 < n => Some(Summary {
+                        // By the order invariant `lo[k] > hi[k - 1]`.
+                        gap: b.gap.max(ml.lo[k] - ml.hi[k - 1] - 1),
+                        ..b
+                    }),
+                    _ => None,
+                };
+                self.propagate(path, h - 1, m, known)?;
+                return Some(Fast::Done);
+            }
+        }
+        let mut e: Buf<Val<V>, LEAF_BUF> = Buf::new();
+        leaf_apply_into(leaf, f, l, val, &mut e);
+        let nc = e.n;
+        let ok =
+            (1..=LEAF_SLOTS).contains(&nc) && (nc >= geo(true).min || h == 1 || path.rightmost);
+        if !ok {
+            return Some(if nc == 0 {
+                Fast::General
+            } else {
+                Fast::Sibling(nc)
+            });
+        }
+        self.delta += nc as isize - leaf.count() as isize;
+        let m = self.make_fresh(leafp)?;
+        // SAFETY: the write was handed `m` (module documentation).
+        let ml = unsafe { m.leaf_mut::<V>() };
+        e.write_to(ml, 0, nc);
+        self.propagate(path, h - 1, m, None)?;
+        Some(Fast::Done)
+    }
+
+    /// The fast path with a sibling: the leaf's new content `e` overflows or
+    /// underflows, so it is spread over the leaf and a sibling in the same
+    /// parent (keeping leaves dense instead of splitting, like the maple
+    /// tree's rebalance), or merged with it when both fit in one. Returns
+    /// `Some(false)` if that does not apply (nothing changed then); on
+    /// success `path` is a walk towards `f` again.
+    #[inline(never)]
+    fn try_sibling(
         &mut self,
         path: &mut Path,
         f: usize,
         l: usize,
         val: Option<V>,
+        nc: usize,
     ) -> Option<bool> {
         let h = path.h;
-        let leafp = path.leaf()?;
-        if path.next_lo.is_some_and(|nl| l >= nl) {
+        if h < 2 {
+            return Some(false);
+        }
+        let leafp = path.node[h - 1]?;
+        let pp = path.node[h - 2]?;
+        let pk = usize::from(path.idx[h - 2]);
+        // SAFETY: See the module documentation (read-only access).
+        let pi = unsafe { pp.inner() };
+        let pc = pi.count();
+        if pc < 2 {
             return Some(false);
         }
         // SAFETY: See the module documentation (read-only access).
         let leaf = unsafe { leafp.leaf::<V>() };
-        let (e, _) = leaf_apply(leaf, f, l, val);
-        let nc = e.n;
-        let ok =
-            (1..=LEAF_SLOTS).contains(&nc) && (nc >= geo(true).min || h == 1 || path.rightmost);
-        if !ok {
+        // The leaf's new content, before or after the sibling's.
+        let mut b: Buf<Val<V>, { LEAF_BUF + LEAF_SLOTS }> = Buf::new();
+        // The sibling with fewer entries (the right one if equal).
+        let right_n = (pk + 1 < pc).then(|| pi.pl(pk + 1).child.count());
+        let left_n = (pk > 0).then(|| pi.pl(pk - 1).child.count());
+        let left = match (left_n, right_n) {
+            (Some(a), Some(b)) => a < b,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let sk = if left { pk - 1 } else { pk + 1 };
+        let sib = pi.pl(sk).child;
+        let sn = sib.count();
+        if nc + sn > 2 * LEAF_SLOTS {
             return Some(false);
         }
+        // SAFETY: `sib` is a leaf of the tree (a sibling of a leaf), read-only.
+        let sl = unsafe { sib.leaf::<V>() };
+        if left {
+            b.extend_from(sl);
+        }
+        leaf_apply_into(leaf, f, l, val, &mut b);
+        debug_assert_eq!(nc, b.n - if left { sn } else { 0 });
+        if !left {
+            b.extend_from(sl);
+        }
+        let total = b.n;
+        let merge = total <= LEAF_SLOTS;
+        if total > 2 * LEAF_SLOTS {
+            return Some(false);
+        }
+        // The pair's right node is the level's rightmost if the leaf was and
+        // the sibling is on its left, or the sibling is the parent's last
+        // child and the parent is the rightmost of its level.
+        let parent_rightmost = (0..h - 2)
+            .all(|d| path.node[d].is_some_and(|n| usize::from(path.idx[d]) + 1 == n.count()));
+        let pair_rightmost = parent_rightmost && (left || sk + 1 == pc);
+        if merge {
+            // One node: it must be full enough unless it is the rightmost,
+            // and the parent loses a child.
+            if total < geo(true).min && !pair_rightmost {
+                return Some(false);
+            }
+            let parent_ok = if h == 2 {
+                pc > 2
+            } else {
+                pc > geo(false).min || parent_rightmost
+            };
+            if !parent_ok {
+                return Some(false);
+            }
+        }
+        // Both halves of a spread hold at least `total / 2 > LEAF_SLOTS / 2`
+        // entries, above the minimum.
+        let (xk, x, y) = if left {
+            (sk, sib, leafp)
+        } else {
+            (pk, leafp, sib)
+        };
         self.delta += nc as isize - leaf.count() as isize;
-        let m = self.make_mut(leafp)?;
-        // SAFETY: `make_mut` handed us `m` (module documentation).
-        let ml = unsafe { m.leaf_mut::<V>() };
-        e.write_to(ml, 0, nc);
-        let mut s = ml.summary();
-        path.node[h - 1] = Some(m);
+        let xm = self.make_fresh(x)?;
+        let pm = self.make_mut(pp)?;
+        // SAFETY: the write was handed `pm` (module documentation).
+        let pmi = unsafe { pm.inner_mut() };
+        if merge {
+            // SAFETY: the write was handed `xm` (module documentation).
+            b.write_to(unsafe { xm.leaf_mut::<V>() }, 0, b.n);
+            self.retire(y);
+            // SAFETY: `xm` is ours and complete.
+            let sx = unsafe { xm.summary::<V>() };
+            pmi.set(
+                xk,
+                sx.lo,
+                sx.hi,
+                Kid {
+                    gap: sx.gap,
+                    child: xm,
+                },
+            );
+            pmi.remove(xk + 1);
+        } else {
+            let ym = self.make_fresh(y)?;
+            let half = b.n / 2;
+            // SAFETY: the write was handed `xm` and `ym` (module documentation).
+            let (sx, sy) = unsafe {
+                b.write_to(xm.leaf_mut::<V>(), 0, half);
+                b.write_to(ym.leaf_mut::<V>(), half, b.n);
+                (xm.summary::<V>(), ym.summary::<V>())
+            };
+            pmi.set(
+                xk,
+                sx.lo,
+                sx.hi,
+                Kid {
+                    gap: sx.gap,
+                    child: xm,
+                },
+            );
+            pmi.set(
+                xk + 1,
+                sy.lo,
+                sy.hi,
+                Kid {
+                    gap: sy.gap,
+                    child: ym,
+                },
+            );
+        }
+        self.propagate(path, h - 2, pm, None)?;
+        if self.keep_path {
+            *path = Path::walk(self.root(), f);
+        }
+        Some(true)
+    }
+
+    /// The leaf's summary before this write, as its parent keeps it
+    /// (`None` for a root leaf).
+    fn leaf_summary_before(path: &Path) -> Option<Summary> {
+        let d = path.h.checked_sub(2)?;
+        let p = path.node[d]?;
+        let k = usize::from(path.idx[d]);
+        // SAFETY: See the module documentation (read-only access; the parent
+        // is not changed before this is read).
+        let pi = unsafe { p.inner() };
+        Some(Summary {
+            lo: pi.lo[k],
+            hi: pi.hi[k],
+            gap: pi.pl(k).gap,
+        })
+    }
+
+    /// `m` is the new version of the path's node at level `lv` (in place or
+    /// a copy), and `known` its summary if the caller knows it; refreshes
+    /// the summaries above it and publishes.
+    fn propagate(
+        &mut self,
+        path: &mut Path,
+        lv: usize,
+        m: NodePtr,
+        known: Option<Summary>,
+    ) -> Option<bool> {
+        path.node[lv] = Some(m);
+        if lv == 0 {
+            // The root: nobody keeps its summary.
+            let h = self.st.height;
+            self.publish(Some(m), h);
+            return Some(true);
+        }
+        let mut s = match known {
+            Some(s) => s,
+            // SAFETY: `m` is a node of the new tree, read-only from here on.
+            None => unsafe { m.summary::<V>() },
+        };
         let mut child = m;
-        for d in (0..h - 1).rev() {
+        for d in (0..lv).rev() {
             let p = path.node[d]?;
             let k = usize::from(path.idx[d]);
             // SAFETY: See the module documentation (read-only access).
@@ -253,13 +543,28 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
                 // Changed in place with the same summary: nothing above changes.
                 break;
             }
+            let old_k = pi.slot_gaps(k);
             let pm = self.make_mut(p)?;
             // SAFETY: `make_mut` handed us `pm` (module documentation).
             let pmi = unsafe { pm.inner_mut() };
             pmi.set(k, s.lo, s.hi, Kid { gap: s.gap, child });
-            s = pmi.summary();
             path.node[d] = Some(pm);
             child = pm;
+            if d == 0 {
+                // The root's summary is kept nowhere.
+                break;
+            }
+            // The parent's summary before the change, as its parent keeps it.
+            let gp = path.node[d - 1]?;
+            let gk = usize::from(path.idx[d - 1]);
+            // SAFETY: See the module documentation (read-only access).
+            let gpi = unsafe { gp.inner() };
+            let before = Summary {
+                lo: gpi.lo[gk],
+                hi: gpi.hi[gk],
+                gap: gpi.pl(gk).gap,
+            };
+            s = pmi.summary_after(k, before, old_k);
         }
         let h = self.st.height;
         self.publish(path.node[0], h);
@@ -276,12 +581,22 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             1 => (out.node[0], h),
             _ => {
                 let r = self.take(false)?;
-                let mut kb: Buf<Kid, INNER_BUF> = Buf::new();
-                for c in out.node.iter().flatten() {
-                    self.push_kid(&mut kb, *c);
-                }
                 // SAFETY: `r` is fresh and ours (module documentation).
-                kb.write_to(unsafe { r.inner_mut() }, 0, kb.n);
+                let ri = unsafe { r.inner_mut() };
+                for (k, c) in out.node.iter().flatten().enumerate() {
+                    // SAFETY: `c` is a node of the new tree, not being changed.
+                    let s = unsafe { c.summary::<V>() };
+                    ri.set(
+                        k,
+                        s.lo,
+                        s.hi,
+                        Kid {
+                            gap: s.gap,
+                            child: *c,
+                        },
+                    );
+                    ri.hdr.count = (k + 1) as u8;
+                }
                 (Some(r), h + 1)
             }
         };
@@ -331,7 +646,9 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         }
     }
 
-    /// [`Wr::rewrite`] for a leaf.
+    /// [`Wr::rewrite`] for a leaf. Not inlined: its buffer must not sit in
+    /// every level's frame of the recursion.
+    #[inline(never)]
     fn rewrite_leaf(
         &mut self,
         n: NodePtr,
@@ -342,15 +659,16 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
     ) -> Option<Out> {
         // SAFETY: See the module documentation (read-only access).
         let leaf = unsafe { n.leaf::<V>() };
-        let (e, appended) = leaf_apply(leaf, f, l, val);
+        let mut e: Buf<Val<V>, LEAF_BUF> = Buf::new();
+        let appended = leaf_apply_into(leaf, f, l, val, &mut e);
         self.delta += e.n as isize - leaf.count() as isize;
         if e.n == 0 {
             self.retire(n);
             return Some(Out::NONE);
         }
-        let m = self.make_mut(n)?;
+        let m = self.make_fresh(n)?;
         if e.n <= LEAF_SLOTS {
-            // SAFETY: `make_mut` handed us `m` (module documentation).
+            // SAFETY: the write was handed `m` (module documentation).
             e.write_to(unsafe { m.leaf_mut::<V>() }, 0, e.n);
             return Some(Out::one(m));
         }
@@ -399,6 +717,28 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         } else {
             Out::NONE
         };
+        self.rewrite_inner_finish(n, rightmost, i, j, oi, oj)
+    }
+
+    /// The part of [`Wr::rewrite_inner`] after the recursion: puts the new
+    /// children `oi` (for child `i`) and `oj` (for child `j`) in place of
+    /// children `i..=j` of `n`, fixes underfull ones and splits `n` if it
+    /// overflows. Not inlined: its buffer must not sit in every level's
+    /// frame of the recursion.
+    #[inline(never)]
+    fn rewrite_inner_finish(
+        &mut self,
+        n: NodePtr,
+        rightmost: bool,
+        i: usize,
+        j: usize,
+        oi: Out,
+        oj: Out,
+    ) -> Option<Out> {
+        // SAFETY: See the module documentation (read-only access; `n` itself
+        // is changed only through `make_mut` below, after its last read).
+        let inner = unsafe { n.inner() };
+        let c = inner.count();
 
         // Common case: one child changed and it is fine as it is.
         if j == i && oi.n == 1 {
@@ -441,9 +781,9 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             self.retire(n);
             return Some(Out::NONE);
         }
-        let p = self.make_mut(n)?;
+        let p = self.make_fresh(n)?;
         if kb.n <= INNER_SLOTS {
-            // SAFETY: `make_mut` handed us `p` (module documentation).
+            // SAFETY: the write was handed `p` (module documentation).
             kb.write_to(unsafe { p.inner_mut() }, 0, kb.n);
             return Some(Out::one(p));
         }
@@ -465,20 +805,14 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
     /// `kb` (the ones this write made) with a neighbour. `rightmost`: the
     /// parent is the rightmost node of its level, so its last child is
     /// exempt. A single child cannot be fixed here; its parent's parent does.
-    fn fix_kids<const M: usize>(
-        &mut self,
-        kb: &mut Buf<Kid, M>,
-        s: usize,
-        e: usize,
-        rightmost: bool,
-    ) -> Option<()> {
+    fn fix_kids<K: Kids>(&mut self, kb: &mut K, s: usize, e: usize, rightmost: bool) -> Option<()> {
         let (mut s, mut e) = (s, e);
         loop {
             let mut found = None;
-            for p in s..e.min(kb.n) {
-                let ch = kb.pl(p).child;
-                let exempt = rightmost && p + 1 == kb.n;
-                if kb.n > 1 && !exempt && ch.count() < geo(ch.is_leaf()).min {
+            for p in s..e.min(kb.len()) {
+                let ch = kb.kid(p).child;
+                let exempt = rightmost && p + 1 == kb.len();
+                if kb.len() > 1 && !exempt && ch.count() < geo(ch.is_leaf()).min {
                     found = Some(p);
                     break;
                 }
@@ -487,8 +821,8 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
                 Some(p) => p,
                 None => return Some(()),
             };
-            let a = if p + 1 < kb.n { p } else { p - 1 };
-            let merged = self.merge_pair(kb, a, rightmost && a + 2 == kb.n)?;
+            let a = if p + 1 < kb.len() { p } else { p - 1 };
+            let merged = self.merge_pair(kb, a, rightmost && a + 2 == kb.len())?;
             s = s.min(a);
             e = if merged {
                 e.saturating_sub(1).max(a + 1)
@@ -500,14 +834,9 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
 
     /// Merges children `a` and `a + 1` of `kb` into one node if they fit,
     /// else spreads them evenly over two. Returns whether they became one.
-    fn merge_pair<const M: usize>(
-        &mut self,
-        kb: &mut Buf<Kid, M>,
-        a: usize,
-        pair_rightmost: bool,
-    ) -> Option<bool> {
-        let x = kb.pl(a).child;
-        let y = kb.pl(a + 1).child;
+    fn merge_pair<K: Kids>(&mut self, kb: &mut K, a: usize, pair_rightmost: bool) -> Option<bool> {
+        let x = kb.kid(a).child;
+        let y = kb.kid(a + 1).child;
         let (xm, ym) = if x.is_leaf() {
             self.merge_nodes::<Val<V>, LEAF_SLOTS, LEAF_PAIR>(x, y)?
         } else {
@@ -522,7 +851,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         };
         // SAFETY: Nodes of the new tree, not being changed right now.
         let sx = unsafe { xm.summary::<V>() };
-        kb.set(
+        kb.set_kid(
             a,
             sx.lo,
             sx.hi,
@@ -535,7 +864,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             Some(ym) => {
                 // SAFETY: As above.
                 let sy = unsafe { ym.summary::<V>() };
-                kb.set(
+                kb.set_kid(
                     a + 1,
                     sy.lo,
                     sy.hi,
@@ -547,14 +876,16 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
                 Some(false)
             }
             None => {
-                kb.remove(a + 1);
+                kb.remove_kid(a + 1);
                 Some(true)
             }
         }
     }
 
     /// Merges two neighbouring nodes of type `Node<T, N>` (see
-    /// [`Wr::merge_pair`]).
+    /// [`Wr::merge_pair`]). Not inlined: its pair buffer must not sit in the
+    /// frames of the `fix_kids`/`fix_inside` recursion.
+    #[inline(never)]
     fn merge_nodes<T: Payload, const N: usize, const M: usize>(
         &mut self,
         x: NodePtr,
@@ -567,14 +898,14 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             b.extend_from(x.node::<T, N>());
             b.extend_from(y.node::<T, N>());
         }
-        let xm = self.make_mut(x)?;
+        let xm = self.make_fresh(x)?;
         if b.n <= N {
-            // SAFETY: `make_mut` handed us `xm` (module documentation).
+            // SAFETY: the write was handed `xm` (module documentation).
             b.write_to(unsafe { xm.node_mut::<T, N>() }, 0, b.n);
             self.retire(y);
             return Some((xm, None));
         }
-        let ym = self.make_mut(y)?;
+        let ym = self.make_fresh(y)?;
         let half = b.n / 2;
         // SAFETY: `xm` and `ym` are ours (module documentation).
         unsafe {
@@ -585,14 +916,12 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
     }
 
     /// Fixes underfull children anywhere in inner node `m` (which is ours).
+    /// The fixes happen in `m` itself: merges only shrink it.
     fn fix_inside(&mut self, m: NodePtr, rightmost: bool) -> Option<()> {
-        let mut kb: Buf<Kid, INNER_BUF> = Buf::new();
-        // SAFETY: `m` is ours (module documentation).
-        kb.extend_from(unsafe { m.inner() });
-        let n = kb.n;
-        self.fix_kids(&mut kb, 0, n, rightmost)?;
-        // SAFETY: `m` is ours; `fix_kids` changed only its children.
-        kb.write_to(unsafe { m.inner_mut() }, 0, kb.n);
-        Some(())
+        // SAFETY: `m` is ours (module documentation), and the fixes below
+        // touch only its children, never `m` through another path.
+        let mi = unsafe { m.inner_mut() };
+        let n = mi.count();
+        self.fix_kids(mi, 0, n, rightmost)
     }
 }

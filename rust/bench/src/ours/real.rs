@@ -1,54 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Our RangeTree / RcuRangeTree as contestants.
 //!
-//! Platform: std's allocator (through the bench's counting global
-//! allocator, counting off while timing) and crossbeam-epoch grace periods,
-//! which is what the host platform of rust/host is described as ("std
-//! allocator, epoch-based grace periods"); kept here so the bench does not
-//! depend on that crate's API while it is being written.
+//! Platform: rust/host's `StdPlatform` (std allocator, through the bench's
+//! counting global allocator, and crossbeam-epoch grace periods), the same
+//! one the host tests and the fuzzer use.
 
 use crate::map::{Contestant, GapQueries, RangeMap, Stores};
-use std::alloc::Layout;
-use std::ptr::NonNull;
-use vmatrack_core::rangetree::{Gfp, Platform, RangeTree, RcuHead, RcuRangeTree, LEAF_SLOTS};
-
-#[derive(Clone, Copy, Default)]
-pub struct BenchPlatform;
-
-// SAFETY: alloc returns fresh std memory of the layout or None; free and
-// the deferred free give it back with the same layout; the deferred free
-// runs only after every epoch guard pinned before it was queued is gone,
-// and read_lock pins such a guard.
-unsafe impl Platform for BenchPlatform {
-    type ReadGuard = crossbeam_epoch::Guard;
-
-    fn read_lock(&self) -> Self::ReadGuard {
-        crossbeam_epoch::pin()
-    }
-
-    fn alloc(&self, layout: Layout, _gfp: Gfp) -> Option<NonNull<u8>> {
-        // SAFETY: node layouts are never zero-sized.
-        NonNull::new(unsafe { std::alloc::alloc(layout) })
-    }
-
-    unsafe fn free(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: from alloc with this layout (caller's contract).
-        unsafe { std::alloc::dealloc(ptr.as_ptr(), layout) }
-    }
-
-    unsafe fn free_after_grace_period(
-        &self,
-        ptr: NonNull<u8>,
-        layout: Layout,
-        _head: NonNull<RcuHead>,
-    ) {
-        let p = ptr.as_ptr() as usize;
-        let g = crossbeam_epoch::pin();
-        // SAFETY: no new reader can reach ptr; the closure runs after the
-        // grace period and frees with the layout it came with.
-        unsafe { g.defer_unchecked(move || std::alloc::dealloc(p as *mut u8, layout)) }
-    }
-}
+use vmatrack_core::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree, LEAF_SLOTS};
+use vmatrack_host::StdPlatform as BenchPlatform;
 
 /// Runs pending deferred frees (as far as crossbeam lets us).
 fn epoch_drain() {
@@ -70,7 +29,7 @@ impl RangeMap for Ours {
     fn store_many(&mut self, s: &Stores) {
         if self.bulk && self.t.is_empty() {
             let it = (0..s.len()).map(|i| (s.first[i], s.last[i], s.val[i]));
-            self.t = Plain::bulk_build(BenchPlatform, it, Gfp::Kernel).expect("bulk_build");
+            self.t = Plain::bulk_build(BenchPlatform::new(), it, Gfp::Kernel).expect("bulk_build");
             return;
         }
         for i in 0..s.len() {
@@ -233,7 +192,7 @@ pub fn contestants() -> Vec<Contestant> {
     let plain = |pool, bulk| {
         move || -> Box<dyn RangeMap> {
             Box::new(Ours {
-                t: Plain::new(BenchPlatform),
+                t: Plain::new(BenchPlatform::new()),
                 pool,
                 bulk,
             })
@@ -242,7 +201,7 @@ pub fn contestants() -> Vec<Contestant> {
     let rcu = |pool| {
         move || -> Box<dyn RangeMap> {
             Box::new(OursRcu {
-                t: Plain::new(BenchPlatform).into_rcu(),
+                t: Plain::new(BenchPlatform::new()).into_rcu(),
                 pool,
             })
         }

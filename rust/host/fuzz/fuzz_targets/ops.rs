@@ -62,10 +62,13 @@ fuzz_target!(|data: &[u8]| {
                     let k = t.worst_case_nodes_per_store();
                     t.fill_pool(k, Gfp::Kernel).unwrap();
                     t.store(f, l, v, Gfp::PoolOnly).unwrap();
+                    let k = w.worst_case_nodes_per_store();
+                    w.fill_pool(k, Gfp::Kernel).unwrap();
+                    w.store(f, l, v, Gfp::PoolOnly).unwrap();
                 } else {
                     t.store(f, l, v, Gfp::Kernel).unwrap();
+                    w.store(f, l, v, Gfp::Atomic).unwrap();
                 }
-                w.store(f, l, v, Gfp::Atomic).unwrap();
             }
             3 => {
                 let Some(i) = b.pos() else { break };

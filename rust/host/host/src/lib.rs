@@ -22,8 +22,6 @@ pub struct Stats {
     pub frees: AtomicUsize,
     /// Frees queued for after a grace period.
     pub deferred: AtomicUsize,
-    /// Queued frees carried out.
-    pub deferred_done: AtomicUsize,
     /// Allocation calls still to succeed before one fails; negative: never.
     fail_in: AtomicIsize,
     /// Whether every call from the failing one on fails too.
@@ -122,12 +120,12 @@ unsafe impl Platform for StdPlatform {
         }
         // SAFETY: Node layouts have a non-zero size.
         let p = NonNull::new(unsafe { std::alloc::alloc(layout) })?;
-        self.stats.allocs.fetch_add(1, Ordering::SeqCst);
+        self.stats.allocs.fetch_add(1, Ordering::Relaxed);
         Some(p)
     }
 
     unsafe fn free(&self, ptr: NonNull<u8>, layout: Layout) {
-        self.stats.frees.fetch_add(1, Ordering::SeqCst);
+        self.stats.frees.fetch_add(1, Ordering::Relaxed);
         // SAFETY: The caller passes memory from `alloc` with this layout.
         unsafe { std::alloc::dealloc(ptr.as_ptr(), layout) };
     }
@@ -138,18 +136,18 @@ unsafe impl Platform for StdPlatform {
         layout: Layout,
         _head: NonNull<RcuHead>,
     ) {
-        self.stats.deferred.fetch_add(1, Ordering::SeqCst);
-        let stats = self.stats.clone();
+        self.stats.deferred.fetch_add(1, Ordering::Relaxed);
         let p = SendPtr(ptr);
         let guard = crossbeam_epoch::pin();
         // SAFETY: The memory is unreachable for new readers (the caller's
         // contract); the closure runs after every current reader's guard is
-        // dropped, and it owns the pointer.
+        // dropped, and it owns the pointer. The closure holds nothing else
+        // (three words, kept inline by crossbeam: no box, no reference
+        // count per node; measured by the bench's RCU writes).
         unsafe {
             guard.defer_unchecked(move || {
                 let p = p;
                 std::alloc::dealloc(p.0.as_ptr(), layout);
-                stats.deferred_done.fetch_add(1, Ordering::Relaxed);
             })
         };
     }

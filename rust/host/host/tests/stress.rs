@@ -165,3 +165,70 @@ fn one_writer_at_a_time() {
     drop(w);
     assert!(t.try_write().is_some());
 }
+
+/// Readers during `replace` and `clear` see one whole snapshot per
+/// iteration: all values equal to the snapshot's number, and exactly that
+/// snapshot's ranges (or nothing, after a clear).
+#[test]
+fn readers_see_whole_snapshots_across_replace() {
+    fn snapshot(k: u64) -> Vec<(usize, usize, u64)> {
+        let n = 20 + (k as usize * 37) % 900;
+        let step = 3 + (k as usize % 5);
+        (0..n).map(|i| (i * step, i * step + 1, k)).collect()
+    }
+    let p = StdPlatform::new();
+    let tree = Arc::new(RangeTree::<u64, StdPlatform>::new(p.clone()).into_rcu());
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for r in 0..2u64 {
+        let (tree, stop, p) = (tree.clone(), stop.clone(), p.clone());
+        readers.push(thread::spawn(move || {
+            let mut checked = 0u64;
+            let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ r;
+            while !stop.load(Ordering::SeqCst) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let g = p.read_lock();
+                if x.is_multiple_of(2) {
+                    let all: Vec<_> = tree.iter(&g).collect();
+                    drop(g);
+                    if let Some(&(_, _, k)) = all.first() {
+                        assert!(all == snapshot(k), "iteration mixes snapshots ({k})");
+                    }
+                } else {
+                    let i = (x % 3000) as usize;
+                    if let Some((f, l, k)) = tree.load_range(i, &g) {
+                        assert!(snapshot(k).contains(&(f, l, k)));
+                    }
+                    tree.validate(&g).unwrap();
+                }
+                checked += 1;
+            }
+            checked
+        }));
+    }
+    for k in 1..=3000u64 {
+        let mut w = tree.try_write().unwrap();
+        if k % 10 == 0 {
+            w.clear();
+        } else if k % 3 == 0 {
+            let new = RangeTree::bulk_build(p.clone(), snapshot(k).into_iter(), Gfp::Kernel);
+            w.replace(new.unwrap());
+        } else {
+            let mut new = RangeTree::<u64, StdPlatform>::new(p.clone());
+            for e in snapshot(k) {
+                new.store(e.0, e.1, Some(e.2), Gfp::Kernel).unwrap();
+            }
+            w.replace(new);
+        }
+        if k % 500 == 0 {
+            w.validate().unwrap();
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    for h in readers {
+        assert!(h.join().unwrap() > 100, "reader starved");
+    }
+    drop(tree);
+}
