@@ -437,16 +437,16 @@ impl Mirror {
         let lock = user.mmap_read_lock();
         names.clear();
         let entries = self.snapshot(&lock, &user, names)?;
+        let fresh = RangeTree::bulk_build(DeferredPlatform, entries.iter().copied(), Gfp::Kernel)
+            .map_err(|_| ENOMEM)?;
+        drop(entries);
         a.layout = layout(&lock, &user);
         {
             let mut live = spin(|| self.live.try_lock())?;
             let mut w = spin(|| self.shadow.try_write())?;
-            w.store(0, usize::MAX, None, Gfp::Kernel)
-                .map_err(|_| ENOMEM)?;
-            for &(first, last, rec) in entries.iter() {
-                w.store(first, last, Some(rec), Gfp::Kernel)
-                    .map_err(|_| ENOMEM)?;
-            }
+            // Dense, in O(n), then published whole: readers see the old
+            // shadow or the new one, never a mix (seed 004: bulk build).
+            w.replace(fresh);
             fill(&mut w)?;
             live.dirty.clear();
             live.events
@@ -583,8 +583,7 @@ impl Mirror {
         self.exit_seen.store(false, Ordering::Release);
         st.names.clear();
         let mut w = spin(|| self.shadow.try_write())?;
-        w.store(0, usize::MAX, None, Gfp::Kernel)
-            .map_err(|_| ENOMEM)?;
+        w.clear();
         if let Some(mut live) = self.live.try_lock() {
             live.dirty.clear();
         }
@@ -603,8 +602,7 @@ impl Mirror {
         st.target = None;
         st.names.clear();
         let mut w = spin(|| self.shadow.try_write())?;
-        w.store(0, usize::MAX, None, Gfp::Kernel)
-            .map_err(|_| ENOMEM)?;
+        w.clear();
         w.release_pool();
         Ok(())
     }
