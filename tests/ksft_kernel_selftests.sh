@@ -11,17 +11,21 @@ ktap_print_header
 ktap_set_plan 4
 
 for t in merge mremap_test; do
-	# Attached to a shell that then execs the program, so that not one of
-	# its forks is missed (exec re-attaches before the program runs).
+	# Attached to a launcher that then execs the program, so that not one
+	# of its forks is missed (exec re-attaches before the program runs).
 	ok0=$(sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p' "$T")
-	sh -c "sleep 1; exec $t" >/tmp/$t.out 2>&1 &
+	rm -f /tmp/go.$t
+	mkfifo /tmp/go.$t
+	exec_on_signal /tmp/go.$t $t >/tmp/$t.out 2>&1 &
 	p=$!
 	echo "follow $p" >"$T"
+	echo go >/tmp/go.$t
 	wait $p
 	rc=$?
 	grep -E '^# Totals' /tmp/$t.out | while read -r l; do ktap_print_msg "$t: $l"; done
 	line=$(cat "$T")
 	ktap_print_msg "$t: exit=$rc $line"
+	ktap_print_msg "$t: $(tail -n 1 "$VMATRACK_DEBUGFS/probes")"
 	echo none >"$T"
 	ok=$(echo "$line" | sed -n 's/.* exit_checks_ok=\([0-9]*\) .*/\1/p')
 	failed=$(echo "$line" | sed -n 's/.* exit_checks_failed=\([0-9]*\)$/\1/p')
