@@ -44,7 +44,7 @@ use super::{
     ids::IdKey,
     names::NameTable,
     probes,
-    target::{current_pid_max, resolve},
+    target::{current_pid_max, resolve, Target},
     vma::{kernel_empty_area, layout, read_vma, vma_mm_and_range, walk},
 };
 use crate::engine::{
@@ -87,6 +87,20 @@ struct Attached {
     layout: MmLayout,
     /// The process is gone; the shadow was emptied.
     exited: bool,
+}
+
+impl Attached {
+    /// A freshly resolved target; its layout is read by the first resync.
+    fn new(t: Target, follow: bool) -> Self {
+        Self {
+            mm: t.mm,
+            pid: t.pid,
+            comm: t.comm,
+            follow,
+            layout: MmLayout::default(),
+            exited: false,
+        }
+    }
 }
 
 /// Process-context state, under [`Mirror::state`].
@@ -370,14 +384,7 @@ impl Mirror {
             // The root itself exec'd: its forks are followed from its new mm.
             self.root_mm.store(t.mm.as_raw(), Ordering::Release);
         }
-        st.target = Some(Attached {
-            mm: t.mm,
-            pid: t.pid,
-            comm: t.comm,
-            follow,
-            layout: MmLayout::default(),
-            exited: false,
-        });
+        st.target = Some(Attached::new(t, follow));
         if self.resync(&mut st).is_err() {
             self.stale.store(true, Ordering::Release);
         }
@@ -632,14 +639,7 @@ impl Mirror {
             st.registered = true;
         }
         let root = t.mm.as_raw();
-        st.target = Some(Attached {
-            mm: t.mm,
-            pid: t.pid,
-            comm: t.comm,
-            follow,
-            layout: MmLayout::default(),
-            exited: false,
-        });
+        st.target = Some(Attached::new(t, follow));
         self.follow.store(follow, Ordering::Release);
         self.root_mm.store(
             if follow { root } else { core::ptr::null_mut() },
