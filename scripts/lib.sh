@@ -57,3 +57,29 @@ guest_arch() {
 	*) die "unknown GUEST '$1' (x86_64, x86_64-debug, riscv64-nommu, m68k-nommu)" ;;
 	esac
 }
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+# missing_pkgs PKG...: the ones dpkg does not have installed, one a line.
+missing_pkgs() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"
+	done
+}
+
+# install SPEC...: SPEC is "pkg" (from bookworm) or "pkg/suite".
+# Simulate first; refuse when apt would remove or upgrade anything.
+install_pkgs() {
+	local out
+	out=$($SUDO apt-get install --simulate --no-install-recommends -t bookworm "$@" 2>&1) ||
+		die "apt-get cannot install: $*
+$out"
+	if grep -E '^Remv |^Inst [^ ]+ \[' <<<"$out" >/dev/null; then
+		grep -E '^Remv |^Inst [^ ]+ \[' <<<"$out" >&2
+		die "installing '$*' would remove or upgrade the system packages above; not doing it. Install them by hand if you accept that."
+	fi
+	$SUDO apt-get install -y -qq --no-install-recommends -t bookworm "$@" >/dev/null
+}

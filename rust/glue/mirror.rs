@@ -148,19 +148,13 @@ pub(crate) struct Mirror {
 
 /// Spins for a try-lock in process context; see the module documentation
 /// for why the holder always makes progress.
-fn spin<T>(mut f: impl FnMut() -> Option<T>) -> Result<T> {
-    for _ in 0..SPIN_TRIES {
-        if let Some(t) = f() {
-            return Ok(t);
-        }
-        core::hint::spin_loop();
-    }
-    Err(EBUSY)
+fn spin<T>(f: impl FnMut() -> Option<T>) -> Result<T> {
+    spin_n(SPIN_TRIES, f).ok_or(EBUSY)
 }
 
-/// Tries for a try-lock from a probe handler, a bounded number of times.
-fn spin_probe<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    for _ in 0..PROBE_SPIN_TRIES {
+/// Calls `f` until it gives a value, at most `tries` times.
+fn spin_n<T>(tries: usize, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    for _ in 0..tries {
         if let Some(t) = f() {
             return Some(t);
         }
@@ -243,7 +237,7 @@ impl Mirror {
             // the irq_work refill on another CPU, which never waits (process
             // context holds it only while the target's mmap lock, which this
             // store's caller holds for writing, excludes us).
-            rec => match spin_probe(|| self.shadow.try_write()) {
+            rec => match spin_n(PROBE_SPIN_TRIES, || self.shadow.try_write()) {
                 Some(mut w) => {
                     let ok = w.store(index, last, rec.flatten(), Gfp::PoolOnly).is_ok();
                     if w.pool_len() < POOL_LOW_STORES * w.worst_case_nodes_per_store() {
@@ -548,6 +542,16 @@ impl Mirror {
         Ok(mismatched)
     }
 
+    /// Whether the shadow is known to be stale: a change could not be
+    /// applied, or a probe missed hits since the last resync (then the
+    /// mirror is marked stale too).
+    fn known_stale(&self, st: &MirrorState) -> bool {
+        if probes::nmissed_total() != st.nmissed_seen {
+            self.stale.store(true, Ordering::Release);
+        }
+        self.stale.load(Ordering::Acquire)
+    }
+
     /// Brings the shadow up to date for a reader: a resync when it is stale
     /// (or a probe missed hits), else a refresh of the dirty ranges.
     /// `Ok(false)` when there is nothing to show (detached or exited).
@@ -557,11 +561,9 @@ impl Mirror {
             Some(a) if a.exited => return Ok(false),
             Some(_) => {}
         }
-        if probes::nmissed_total() != st.nmissed_seen {
-            self.stale.store(true, Ordering::Release);
-        }
+        let stale = self.known_stale(st);
         let user = st.target.as_ref().and_then(|a| a.mm.mmget_not_zero());
-        let fresh = match (&user, self.stale.load(Ordering::Acquire)) {
+        let fresh = match (&user, stale) {
             (Some(u), false) => self.refresh_dirty(st, u)? == 0,
             _ => false,
         };
@@ -793,7 +795,7 @@ impl Mirror {
             Some(a) if a.exited => return writeln!(f, "# exited"),
             Some(_) => {}
         }
-        if self.stale.load(Ordering::Acquire) || probes::nmissed_total() != st.nmissed_seen {
+        if self.known_stale(&st) {
             // Known stale: resync, say so, and check the result.
             writeln!(f, "# stale: resynced before checking")?;
             if let Err(e) = self.resync(&mut st) {
