@@ -12,6 +12,7 @@
 
 GUEST ?= x86_64
 export VMATRACK_CACHE ?= $(HOME)/.cache/vmatrack
+export VMATRACK_OUT ?= $(VMATRACK_CACHE)
 KDIR ?=
 export KDIR
 
@@ -58,5 +59,5 @@ fmt:
 	$(S)/fmt
 
 clean:
-	rm -rf $(VMATRACK_CACHE)/module $(VMATRACK_CACHE)/tests
+	rm -rf $(VMATRACK_OUT)/module $(VMATRACK_OUT)/tests
 	cd rust/host 2>/dev/null && cargo clean || true

@@ -5,6 +5,11 @@
 
 VMATRACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VMATRACK_CACHE=${VMATRACK_CACHE:-$HOME/.cache/vmatrack}
+# What one checkout builds and logs (module objects, test binaries, guest
+# logs). A second checkout (a git worktree) sets its own VMATRACK_OUT and
+# still shares the cached kernels and sources.
+VMATRACK_OUT=${VMATRACK_OUT:-$VMATRACK_CACHE}
+export VMATRACK_OUT
 
 # Versions this project was written for (toolchain.md). setup takes these
 # when the registry still serves them, else the nearest fit, and says so.
