@@ -7,7 +7,10 @@
 //! range tree and the mirror engine) live in their own modules so that the
 //! same source also builds on the host with cargo.
 
-use glue::mirror::{self, Mirror};
+use glue::{
+    mirror::{self, MapsFile, Mirror, TargetFile},
+    rawfile::{CommandFile, LineFile, RawFile},
+};
 use kernel::{
     debugfs,
     prelude::*,
@@ -40,6 +43,9 @@ module! {
         },
     },
 }
+
+/// The debugfs directory, `/sys/kernel/debug/vmatrack/`.
+const DIR: &CStr = c"vmatrack";
 
 /// The module version, as shown by the `version` debugfs file.
 const VERSION: &str = "0.1.0";
@@ -90,10 +96,8 @@ struct Vmatrack {
     _selftest: debugfs::File<Instant<Monotonic>>,
     #[pin]
     _bench: debugfs::File<()>,
-    #[pin]
-    _target: debugfs::File<Arc<Mirror>>,
-    #[pin]
-    _maps: debugfs::File<Arc<Mirror>>,
+    _target: RawFile<TargetFile>,
+    _maps: RawFile<MapsFile>,
     #[pin]
     _tree: debugfs::File<Arc<Mirror>>,
     #[pin]
@@ -121,7 +125,7 @@ impl Drop for Quiesce {
 
 impl kernel::InPlaceModule for Vmatrack {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        let dir = debugfs::Dir::new(c"vmatrack");
+        let dir = debugfs::Dir::new(DIR);
         let mirror = Arc::pin_init(Mirror::new(), GFP_KERNEL);
         try_pin_init!(Self {
             // First: nothing is read through bindgen's struct layouts
@@ -130,13 +134,14 @@ impl kernel::InPlaceModule for Vmatrack {
             _version <- dir.read_only_file(c"version", Version),
             _selftest <- dir.read_callback_file(c"selftest", Instant::now(), &show_selftest),
             _bench <- dir.read_callback_file(c"bench", (), &show_bench),
-            _target <- dir.read_write_callback_file(
+            // Raw files (see `glue::rawfile` for why), in the directory
+            // made above.
+            _target: CommandFile::create(
+                DIR,
                 c"target",
-                mirror.clone()?,
-                &mirror::show_target,
-                &mirror::write_target,
-            ),
-            _maps <- dir.read_callback_file(c"maps", mirror.clone()?, &mirror::show_maps),
+                Arc::new(TargetFile(mirror.clone()?), GFP_KERNEL)?,
+            )?,
+            _maps: LineFile::create(DIR, c"maps", Arc::new(MapsFile(mirror.clone()?), GFP_KERNEL)?)?,
             _tree <- dir.read_callback_file(c"tree", mirror.clone()?, &mirror::show_tree),
             _check <- dir.read_callback_file(c"check", mirror.clone()?, &mirror::show_check),
             _events <- dir.read_callback_file(c"events", mirror.clone()?, &mirror::show_events),

@@ -7,7 +7,7 @@
 T=$VMATRACK_DEBUGFS/target
 
 ktap_print_header
-ktap_set_plan 30
+ktap_set_plan 33
 
 # write_target VALUE: write VALUE (printf %b escapes) to `target` in one
 # write(2) (dd, not the shell's printf, whose errors the shell prints
@@ -103,6 +103,23 @@ rejects "pid_max itself" "$(cat /proc/sys/kernel/pid_max)\n" EINVAL
 rejects "follow 0" 'follow 0\n' EINVAL
 rejects "an unknown pid" '31337\n' ESRCH
 rejects "a kernel thread (kthreadd)" '2\n' EINVAL
+
+# A write that does not start at offset 0: the tail of a split write, or a
+# write after a seek. Each write is a whole command; a tail is refused.
+at_offset() {
+	printf '%s\n' "$P" >/tmp/win
+	! dd if=/tmp/win of="$T" bs=64 seek=1 conv=notrunc 2>/tmp/werr &&
+		grep -q "Invalid argument" /tmp/werr && [ "$(cat "$T")" = "$before" ]
+}
+ktap_test_result "target rejects a write at a non-zero offset with EINVAL, unchanged" at_offset
+split_write() {
+	# One open, two write(2)s: "PID" then "\n". The first is a command of
+	# its own (the same target: unchanged); the second is refused.
+	# (Re-attaching counts a resync: compare who is mirrored, and how.)
+	(printf '%s' "$P" && printf '\n') >"$T" 2>/tmp/werr
+	[ $? -ne 0 ] && grep -q "^pid=$P comm=churn mode=single state=live " "$T"
+}
+ktap_test_result "target refuses the tail of a split write, unchanged" split_write
 
 switch_ok() {
 	sleep 600 &
@@ -214,6 +231,31 @@ random_workload() {
 }
 ktap_test_result "random workload (>=100k ops, threads, fork): every check ok" random_workload
 
+maps_at_scale() {
+	# About 64,000 VMAs (vm.max_map_count is 65,530): maps streams them,
+	# rendered once, and matches /proc line for line.
+	rm -f /tmp/go.scale
+	mkfifo /tmp/go.scale
+	vma_scale -v 32000 -k 0 -w -z 600 </tmp/go.scale >/tmp/scale.out &
+	S=$!
+	exec 3>/tmp/go.scale
+	while ! grep -q vmas= /tmp/scale.out 2>/dev/null; do sleep 1; done
+	write_target "$S\n" >/dev/null
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	cat "$VMATRACK_DEBUGFS/maps" >/tmp/maps.scale
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	n=$(wc -l </tmp/maps.scale)
+	ktap_print_msg "maps of $n VMAs read in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
+	diff /proc/$S/maps /tmp/maps.scale >/dev/null
+	r=$?
+	kill $S
+	exec 3>&-
+	wait $S 2>/dev/null
+	echo none >"$T"
+	[ $r -eq 0 ] && [ "$n" -ge 60000 ]
+}
+ktap_test_result "maps of a 64,000-VMA target equals /proc/PID/maps" maps_at_scale
+
 rmmod_busy() {
 	churn -s 11 -n 200000 -f 1000 >/dev/null &
 	B=$!
@@ -221,8 +263,12 @@ rmmod_busy() {
 	(while [ -e "$VMATRACK_DEBUGFS/maps" ]; do cat "$VMATRACK_DEBUGFS/maps" >/dev/null 2>&1; done) &
 	R=$!
 	sleep 2
-	rmmod vmatrack
-	r=$?
+	# An open file pins the module: rmmod is refused until the reader is
+	# between two opens.
+	r=1
+	for _ in $(seq 500); do
+		rmmod vmatrack 2>/dev/null && { r=0; break; }
+	done
 	wait $R
 	kill $B 2>/dev/null
 	wait $B 2>/dev/null

@@ -44,6 +44,7 @@ use super::{
     ids::IdKey,
     names::NameTable,
     probes,
+    rawfile::{Command, Lines},
     target::{current_pid_max, resolve, Target},
     vma::{kernel_empty_area, layout, read_vma, vma_mm_and_range, walk},
 };
@@ -707,39 +708,55 @@ impl Mirror {
         }
     }
 
-    /// Renders `maps`: the shadow in `/proc/PID/maps` format.
-    fn show_maps(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// Starts a read of `maps`: brings the shadow up to date, says when
+    /// it is stale or there is nothing to show.
+    fn maps_head(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut st = self.state.lock();
         let r = self.prepare(&mut st);
         self.stale_line(f, &r)?;
-        if !matches!(r, Ok(true)) {
-            return writeln!(f, "# no live target");
+        if matches!(r, Ok(false)) {
+            writeln!(f, "# no live target")?;
         }
+        Ok(())
+    }
+
+    /// Where `maps` looks for the VMA after the first one at or above
+    /// `from`: that VMA's end (`None` when there is none).
+    fn maps_next_from(&self, from: usize) -> Option<usize> {
+        let g = self.shadow.platform().read_lock();
+        let (_, last, _) = self.shadow.find(from, usize::MAX, &g)?;
+        Some(last.saturating_add(1))
+    }
+
+    /// Writes the `maps` line of the first VMA at or above `from`, in
+    /// `/proc/PID/maps` format.
+    fn maps_line(&self, from: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.state.lock();
         let Some(layout) = st.target.as_ref().map(|a| a.layout) else {
             return Ok(());
         };
         let g = self.shadow.platform().read_lock();
-        for (first, last, rec) in self.shadow.iter(&g) {
-            let (start, end) = (first as u64, last as u64 + 1);
-            let anon = st
-                .names
-                .get(rec.anon_name)
-                .and_then(|b| core::str::from_utf8(b).ok());
-            match vma_name(&rec, start, end, &layout, anon) {
-                VmaName::Path => {
-                    let n = write_prefix(f, start, end, &rec)?;
-                    write_pad(f, n)?;
-                    let path = rec
-                        .file
-                        .and_then(|file| st.names.get(file.file))
-                        .unwrap_or(b"");
-                    write_escaped(f, path)?;
-                    writeln!(f)?;
-                }
-                name => write_line(f, start, end, &rec, &name)?,
+        let Some((first, last, rec)) = self.shadow.find(from, usize::MAX, &g) else {
+            return Ok(());
+        };
+        let (start, end) = (first as u64, last as u64 + 1);
+        let anon = st
+            .names
+            .get(rec.anon_name)
+            .and_then(|b| core::str::from_utf8(b).ok());
+        match vma_name(&rec, start, end, &layout, anon) {
+            VmaName::Path => {
+                let n = write_prefix(f, start, end, &rec)?;
+                write_pad(f, n)?;
+                let path = rec
+                    .file
+                    .and_then(|file| st.names.get(file.file))
+                    .unwrap_or(b"");
+                write_escaped(f, path)?;
+                writeln!(f)
             }
+            name => write_line(f, start, end, &rec, &name),
         }
-        Ok(())
     }
 
     /// Renders `tree`: the shadow's node structure.
@@ -959,19 +976,34 @@ fn write_escaped(f: &mut fmt::Formatter<'_>, path: &[u8]) -> fmt::Result {
     Ok(())
 }
 
-/// `target` read callback.
-pub(crate) fn show_target(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    m.show_target(f)
+/// The `target` file: reads show the target, writes choose it.
+pub(crate) struct TargetFile(pub(crate) Arc<Mirror>);
+
+impl Command for TargetFile {
+    fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.show_target(f)
+    }
+
+    fn run(&self, input: &mut UserSliceReader) -> Result {
+        self.0.write_target(input)
+    }
 }
 
-/// `target` write callback.
-pub(crate) fn write_target(m: &Arc<Mirror>, r: &mut UserSliceReader) -> Result {
-    m.write_target(r)
-}
+/// The `maps` file: the shadow in `/proc/PID/maps` format, streamed.
+pub(crate) struct MapsFile(pub(crate) Arc<Mirror>);
 
-/// `maps` read callback.
-pub(crate) fn show_maps(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    m.show_maps(f)
+impl Lines for MapsFile {
+    fn head(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.maps_head(f)
+    }
+
+    fn next_from(&self, from: usize) -> Option<usize> {
+        self.0.maps_next_from(from)
+    }
+
+    fn show(&self, from: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.maps_line(from, f)
+    }
 }
 
 /// `tree` read callback.

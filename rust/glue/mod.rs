@@ -15,6 +15,7 @@ pub(crate) mod mirror;
 pub(crate) mod names;
 pub(crate) mod platform;
 pub(crate) mod probes;
+pub(crate) mod rawfile;
 pub(crate) mod rng;
 pub(crate) mod selftest;
 pub(crate) mod target;
