@@ -10,6 +10,7 @@
 pub mod dirty;
 pub mod events;
 pub mod maps;
+pub mod merge;
 pub mod record;
 pub mod target;
 pub mod trylock;

@@ -85,27 +85,42 @@ pub struct VmaRecord {
     pub file: Option<FileRef>,
     /// The `anon_vma` (set on first fault, possibly under the read lock).
     pub anon_vma: ObjectId,
-    /// The `anon_vma_name` (prctl `PR_SET_VMA_ANON_NAME`), compared by identity.
+    /// The `anon_vma_name` (prctl `PR_SET_VMA_ANON_NAME`). The merge rules
+    /// (`anon_vma_name_eq()`) compare the names' text, so two names with
+    /// the same text must get the same id.
     pub anon_name: ObjectId,
     /// `vm_ops->name()` for special mappings.
     pub special: SpecialName,
     /// Attributes the merge rules compare beyond the above (filled by the
-    /// merge-statistics work): mempolicy fingerprint, userfaultfd context,
-    /// whether the anon_vma is a fork child's, whether `vm_ops->close` exists.
+    /// merge-statistics work, see [`MergeAttrs`]).
     pub merge: MergeAttrs,
 }
 
-/// What `vma_merge_*` compares that `/proc/PID/maps` does not show.
+/// What `vma_merge_*` compares that `/proc/PID/maps` does not show. The
+/// default is "nothing special": no policy, no userfaultfd, not a fork
+/// child, no close hook, anonymous page offset following the address.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MergeAttrs {
-    /// Fingerprint of the VMA's mempolicy (0: none / default).
+    /// Fingerprint of the VMA's mempolicy (0: none / default). The merge
+    /// rules use `mpol_equal()`, which compares contents: two VMAs whose
+    /// policies are equal must get equal fingerprints.
     pub mempolicy: u64,
-    /// The userfaultfd context.
+    /// The userfaultfd context, `vm_userfaultfd_ctx.ctx`.
     pub uffd_ctx: ObjectId,
-    /// The anon_vma was made by fork (its parent differs from itself).
+    /// `vma_is_fork_child()` (static in `mm/vma.c`): `vma->anon_vma &&
+    /// !list_is_singular(&vma->anon_vma_chain)`.
     pub anon_vma_fork_child: bool,
     /// `vm_ops->close` is set.
     pub has_close: bool,
+    /// `vma_start_anon_pgoff(vma) - (vma->vm_start >> PAGE_SHIFT)`,
+    /// wrapping: how far the anonymous page offset (`__vm_anon_pgoff_hi`,
+    /// `__vm_anon_pgoff_lo`) is from the address. 0 for every VMA that was
+    /// never faulted then moved, which keeps the default meaningful and
+    /// survives splits and merges (both move offset and address together).
+    pub anon_pgoff_shift: u64,
+    /// `vma_has_uffd_without_event_remap(vma)`: a userfaultfd context
+    /// without `UFFD_FEATURE_EVENT_REMAP`, which mremap() would clear.
+    pub uffd_no_event_remap: bool,
 }
 
 /// `vm_flags` bits the maps file shows (same values on every architecture).

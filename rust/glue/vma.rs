@@ -84,6 +84,10 @@ pub(crate) unsafe fn read_vma(
             uffd_ctx: ids.id(v.vm_userfaultfd_ctx.ctx),
             anon_vma_fork_child: false,
             has_close,
+            // Not read yet (issue #5's kernel side): the defaults mean
+            // "nothing special" to the merge rules.
+            anon_pgoff_shift: 0,
+            uffd_no_event_remap: false,
         },
     };
     (r.start(), r.end(), rec)
