@@ -9,9 +9,11 @@
  * at load time and refuses to load on any difference.
  */
 #include <linux/fs.h>
+#include <linux/mempolicy.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/stddef.h>
+#include <linux/userfaultfd_k.h>
 
 #include "layout.h"
 
@@ -54,4 +56,59 @@ const unsigned long vmatrack_c_offsets[VMATRACK_NR_OFFSETS] = {
 void vmatrack_task_comm(struct task_struct *task, char *buf)
 {
 	strscpy_pad(buf, task->comm, TASK_COMM_LEN);
+}
+
+#ifdef CONFIG_NUMA
+/* FNV-1a over @len bytes at @p, continuing from @h. */
+static u64 fnv1a(u64 h, const void *p, size_t len)
+{
+	const u8 *b = p;
+
+	while (len--)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * A fingerprint of @pol that two policies share exactly when
+ * __mpol_equal() (mm/mempolicy.c) calls them equal: the same fields, under
+ * the same conditions. Never 0, which means "no policy".
+ */
+static u64 mpol_fingerprint(const struct mempolicy *pol)
+{
+	u64 h = 0xcbf29ce484222325ULL;
+
+	if (!pol)
+		return 0;
+	h = fnv1a(h, &pol->mode, sizeof(pol->mode));
+	h = fnv1a(h, &pol->flags, sizeof(pol->flags));
+	h = fnv1a(h, &pol->home_node, sizeof(pol->home_node));
+	if (pol->flags & MPOL_USER_NODEMASK_FLAGS)
+		h = fnv1a(h, &pol->w.user_nodemask, sizeof(pol->w.user_nodemask));
+	if (pol->mode != MPOL_LOCAL)
+		h = fnv1a(h, &pol->nodes, sizeof(pol->nodes));
+	return h ? h : 1;
+}
+#endif
+
+/**
+ * vmatrack_merge_attrs() - what the merge rules compare that Rust cannot read.
+ * @vma: a VMA whose mm's mmap lock the caller holds (or a VMA being stored,
+ *       under its mm's write lock); may be called in NMI context.
+ * @out: filled in.
+ *
+ * struct mempolicy is opaque to bindgen, and the rest are static inlines of
+ * mm.h, userfaultfd_k.h and mm/vma.c's vma_is_fork_child(): each is
+ * computed here exactly as the kernel computes it.
+ */
+void vmatrack_merge_attrs(struct vm_area_struct *vma, struct vmatrack_merge_attrs *out)
+{
+#ifdef CONFIG_NUMA
+	out->mempolicy = mpol_fingerprint(vma->vm_policy);
+#else
+	out->mempolicy = 0;
+#endif
+	out->anon_pgoff = vma_start_anon_pgoff(vma);
+	out->anon_vma_fork_child = vma->anon_vma && !list_is_singular(&vma->anon_vma_chain);
+	out->uffd_no_event_remap = vma_has_uffd_without_event_remap(vma);
 }

@@ -4,10 +4,20 @@
 #define VMATRACK_LAYOUT_H
 
 struct task_struct;
+struct vm_area_struct;
+
+/* What vmatrack_merge_attrs() reads; struct VmaMergeAttrs in rust/glue/layout.rs. */
+struct vmatrack_merge_attrs {
+	u64 mempolicy;
+	u64 anon_pgoff;
+	bool anon_vma_fork_child;
+	bool uffd_no_event_remap;
+};
 
 #define VMATRACK_NR_OFFSETS 24
 
 extern const unsigned long vmatrack_c_offsets[VMATRACK_NR_OFFSETS];
 void vmatrack_task_comm(struct task_struct *task, char *buf);
+void vmatrack_merge_attrs(struct vm_area_struct *vma, struct vmatrack_merge_attrs *out);
 
 #endif /* VMATRACK_LAYOUT_H */

@@ -15,7 +15,20 @@
 #include <linux/module.h>
 #include <linux/ptrace.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/task_work.h>
+
+#include <asm/syscall.h>
+#include <asm/unistd.h>
+
+/*
+ * struct vma_merge_struct, whose merge state the verdict probes read, is
+ * mm-internal: Kbuild adds the kernel's mm/ to the include path for this.
+ */
+#include <linux/mm.h>
+#include <linux/mempolicy.h>
+#include <linux/userfaultfd_k.h>
+#include "vma.h"
 
 #include "probes.h"
 
@@ -30,6 +43,8 @@ bool vmatrack_rs_exec_begin(void *old_mm);
 bool vmatrack_rs_follow_claim(void);
 void vmatrack_rs_follow_failed(void);
 void vmatrack_rs_follow_here(void);
+bool vmatrack_rs_is_target_mm(int which, void *mm);
+void vmatrack_rs_kernel_merge(bool existing);
 
 /* mas_store_prealloc(mas, entry): the store happens; apply it as it is made. */
 static int store_prealloc_pre(struct kprobe *p, struct pt_regs *regs)
@@ -132,6 +147,99 @@ static int exec_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * The kernel's own verdict on merges, to cross-check the store classifier.
+ * vma_merge_new_range(vmg) returns the merged VMA or NULL; vma_modify(vmg)
+ * (mprotect, madvise, mlock, prctl, mbind, uffd) leaves vmg->state at
+ * VMA_MERGE_SUCCESS when vma_merge_existing_range() merged. vmg lives in
+ * the caller's frame, so it is still there when vma_modify() returns.
+ */
+static int merge_entry(struct kretprobe_instance *ri, struct pt_regs *regs, int which)
+{
+	struct vma_merge_struct *vmg = (void *)regs_get_kernel_argument(regs, 0);
+
+	if (!vmatrack_rs_is_target_mm(which, vmg->mm))
+		return 1;
+	*(struct vma_merge_struct **)ri->data = vmg;
+	return 0;
+}
+
+static int merge_new_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return merge_entry(ri, regs, 6);
+}
+
+static int modify_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return merge_entry(ri, regs, 7);
+}
+
+static int merge_new_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (regs_return_value(regs))
+		vmatrack_rs_kernel_merge(false);
+	return 0;
+}
+
+static int modify_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct vma_merge_struct *vmg = *(struct vma_merge_struct **)ri->data;
+
+	if (vmg->state == VMA_MERGE_SUCCESS)
+		vmatrack_rs_kernel_merge(true);
+	return 0;
+}
+
+/**
+ * vmatrack_current_cause() - the system call current is in, as vmatrack's
+ * Cause (rust/engine/merge.rs, in Cause::ALL order).
+ *
+ * The __NR_* numbers are per-arch C macros, so the mapping is made here.
+ * Return: 0 when not in a system call (kernel thread, or none in the
+ * registers), 12 for a call not listed.
+ */
+unsigned int vmatrack_current_cause(void)
+{
+	long nr;
+
+	/* Not in_task(): kprobe handlers run in an int3 exception. */
+	if (current->flags & PF_KTHREAD)
+		return 0;
+	nr = syscall_get_nr(current, task_pt_regs(current));
+	if (nr < 0)
+		return 0;
+	switch (nr) {
+	case __NR_mmap: return 1;
+	case __NR_munmap: return 2;
+	case __NR_mprotect:
+#ifdef __NR_pkey_mprotect
+	case __NR_pkey_mprotect:
+#endif
+		return 3;
+	case __NR_mremap: return 4;
+	case __NR_madvise:
+#ifdef __NR_process_madvise
+	case __NR_process_madvise:
+#endif
+		return 5;
+	case __NR_mlock: case __NR_mlock2: case __NR_munlock:
+	case __NR_mlockall: case __NR_munlockall:
+		return 6;
+	case __NR_brk: return 7;
+	case __NR_prctl: return 8;
+	case __NR_mbind:
+#ifdef __NR_set_mempolicy_home_node
+	case __NR_set_mempolicy_home_node:
+#endif
+		return 9;
+#ifdef __NR_mseal
+	case __NR_mseal: return 10;
+#endif
+	case __NR_ioctl: return 11;
+	default: return 12;
+	}
+}
+
 static struct kprobe kp_store_prealloc = {
 	.symbol_name = "mas_store_prealloc",
 	.pre_handler = store_prealloc_pre,
@@ -165,6 +273,21 @@ static struct kretprobe krp_post_fork = {
 	.maxactive = 8,
 };
 
+static struct kretprobe krp_merge_new = {
+	.kp.symbol_name = "vma_merge_new_range",
+	.entry_handler = merge_new_entry,
+	.handler = merge_new_ret,
+	.data_size = sizeof(struct vma_merge_struct *),
+	.maxactive = 16,
+};
+static struct kretprobe krp_modify = {
+	.kp.symbol_name = "vma_modify",
+	.entry_handler = modify_entry,
+	.handler = modify_ret,
+	.data_size = sizeof(struct vma_merge_struct *),
+	.maxactive = 16,
+};
+
 /*
  * In the order of PROBE_NAMES (rust/glue/probes.rs). A kretprobe entry has
  * .krp set (its .kp is the kretprobe's own kprobe).
@@ -179,6 +302,8 @@ static const struct {
 	{ &kp_exit_mmap, NULL },
 	{ &krp_post_fork.kp, &krp_post_fork },
 	{ &krp_exec.kp, &krp_exec },
+	{ &krp_merge_new.kp, &krp_merge_new },
+	{ &krp_modify.kp, &krp_modify },
 };
 
 /**

@@ -3,7 +3,7 @@
 #ifndef VMATRACK_PROBES_H
 #define VMATRACK_PROBES_H
 
-#define VMATRACK_NR_PROBES 6
+#define VMATRACK_NR_PROBES 8
 
 int vmatrack_probes_register(void);
 void vmatrack_unregister_one(int i);
@@ -11,5 +11,6 @@ void vmatrack_probes_unregister(void);
 unsigned long vmatrack_probe_nmissed(int i);
 void vmatrack_kick(void);
 void vmatrack_kick_sync(void);
+unsigned int vmatrack_current_cause(void);
 
 #endif /* VMATRACK_PROBES_H */

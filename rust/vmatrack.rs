@@ -8,7 +8,7 @@
 //! same source also builds on the host with cargo.
 
 use glue::{
-    mirror::{self, MapsFile, Mirror, TargetFile},
+    mirror::{self, MapsFile, Mirror, StatsFile, TargetFile, UnmergedFile},
     rawfile::{CommandFile, LineFile, RawFile},
 };
 use kernel::{
@@ -98,6 +98,8 @@ struct Vmatrack {
     _bench: debugfs::File<()>,
     _target: RawFile<TargetFile>,
     _maps: RawFile<MapsFile>,
+    _stats: RawFile<StatsFile>,
+    _unmerged: RawFile<UnmergedFile>,
     #[pin]
     _tree: debugfs::File<Arc<Mirror>>,
     #[pin]
@@ -142,6 +144,16 @@ impl kernel::InPlaceModule for Vmatrack {
                 Arc::new(TargetFile(mirror.clone()?), GFP_KERNEL)?,
             )?,
             _maps: LineFile::create(DIR, c"maps", Arc::new(MapsFile(mirror.clone()?), GFP_KERNEL)?)?,
+            _stats: CommandFile::create(
+                DIR,
+                c"stats",
+                Arc::new(StatsFile(mirror.clone()?), GFP_KERNEL)?,
+            )?,
+            _unmerged: LineFile::create(
+                DIR,
+                c"unmerged",
+                Arc::new(UnmergedFile(mirror.clone()?), GFP_KERNEL)?,
+            )?,
             _tree <- dir.read_callback_file(c"tree", mirror.clone()?, &mirror::show_tree),
             _check <- dir.read_callback_file(c"check", mirror.clone()?, &mirror::show_check),
             _events <- dir.read_callback_file(c"events", mirror.clone()?, &mirror::show_events),

@@ -50,6 +50,10 @@ pub struct Event {
     pub last: usize,
     /// Whether the shadow took it.
     pub outcome: Outcome,
+    /// What the change meant (the merge classifier's name for a store,
+    /// e.g. `new_merge_prev`, `split`), and the system call it was made in;
+    /// empty when not known.
+    pub what: (&'static str, &'static str),
 }
 
 /// How many events are kept.
@@ -78,6 +82,18 @@ impl EventLog {
 
     /// Appends an event, dropping the oldest when full; returns its number.
     pub fn push(&mut self, op: EventOp, first: usize, last: usize, outcome: Outcome) -> u64 {
+        self.push_what(op, first, last, outcome, ("", ""))
+    }
+
+    /// [`EventLog::push`] with what the change meant (see [`Event::what`]).
+    pub fn push_what(
+        &mut self,
+        op: EventOp,
+        first: usize,
+        last: usize,
+        outcome: Outcome,
+        what: (&'static str, &'static str),
+    ) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         let slot = (seq % EVENT_SLOTS as u64) as usize;
@@ -88,6 +104,7 @@ impl EventLog {
                 first,
                 last,
                 outcome,
+                what,
             });
         }
         seq

@@ -41,12 +41,13 @@
 //! | `clears` | clears of a range of the tree seen |
 //! | `new_merge_none` | a new VMA stored over empty space (`vma_merge_new_range()` merged with nothing) |
 //! | `new_merge_prev` | a VMA grown over empty space on its right (merged with prev; also brk, mremap() growing in place) |
-//! | `new_merge_next` | a VMA grown over empty space on its left (merged with next; also stack growth) |
+//! | `new_merge_next` | a VMA grown over empty space on its left (merged with next) |
 //! | `new_merge_both` | a VMA grown over empty space and over all of the next VMA, which is removed |
 //! | `new_merge_over_mapped` | a VMA grown over a mix of empty space and whole VMAs (MAP_FIXED over mappings, merged) |
 //! | `existing_merge_left` | a VMA grown over part or all of the VMA on its right, with no empty space (`vma_merge_existing_range()`, merge left) |
 //! | `existing_merge_right` | a VMA grown over part or all of the VMA on its left (merge right) |
 //! | `existing_merge_both` | a VMA grown over the two whole VMAs on its right (merge both) |
+//! | `stack_growth` | a `VM_GROWSDOWN` VMA grown down over empty space (`expand_downwards()`, `relocate_vma_down()`): not a merge |
 //! | `noop` | stores of a VMA over exactly its own range, clears of empty space |
 //! | `expanded` | stores that grew an existing VMA (all `new_merge_*` but `none`, all `existing_merge_*`) |
 //! | `shrunk` | VMAs left smaller, not by a split (`vma_shrink()`, the middle of a partial existing merge) |
@@ -56,8 +57,12 @@
 //! | `partial_clear` | clears that cut into a VMA other than at one end (no 7.3 sequence does this) |
 //! | `unknown` | stores matching no 7.3 sequence |
 //! | `new_merges` | `new_merge_prev + new_merge_next + new_merge_both + new_merge_over_mapped` |
-//! | `kernel_new_merges` | successful `vma_merge_new_range()` calls, counted by the kernel side |
+//! | `kernel_new_merges` | `vma_merge_new_range()` calls that merged (the kernel's verdict, from a return probe) |
 //! | `new_merge_disagreements` | `abs(new_merges - kernel_new_merges)` |
+//! | `merges_after_<cause>` | merges (every `new_merge_*` but `none`, every `existing_merge_*`) by the system call the storing task was in: `none`, `mmap`, `munmap`, `mprotect`, `mremap`, `madvise`, `mlock`, `brk`, `prctl`, `mbind`, `mseal`, `ioctl`, `other` ([`Cause`]) |
+//! | `existing_merges` | `existing_merge_left + existing_merge_right + existing_merge_both` |
+//! | `kernel_existing_merges` | `vma_modify()` calls whose `vma_merge_existing_range()` merged (the kernel's verdict) |
+//! | `existing_merge_disagreements` | `abs(existing_merges - kernel_existing_merges)` |
 //! | `unmerged_<reason>` | touching pairs that one [`Reason`] keeps apart, one line per reason (`unmerged_special`, `unmerged_mempolicy`, `unmerged_flags`, `unmerged_file`, `unmerged_uffd_ctx`, `unmerged_anon_name`, `unmerged_anon_vma`, `unmerged_anon_vma_fork_child`, `unmerged_pgoff`, `unmerged_anon_pgoff`, `unmerged_anon_vma_3way`, `unmerged_close_hook`, `unmerged_uffd_no_remap`), as last counted |
 //!
 //! [`write_unmerged_line`] writes one line of the `unmerged` file:
@@ -640,8 +645,13 @@ pub enum StoreKind {
     /// An existing VMA grown over empty space and over all of the VMA after
     /// it, which is removed: `vma_merge_new_range()` merging both.
     MergeBoth,
-    /// An existing VMA grown over a mix of empty space and whole VMAs
-    /// other than the above: `vma_merge_new_range()` after a MAP_FIXED
+    /// A `VM_GROWSDOWN` VMA grown over empty space on its left:
+    /// `expand_downwards()` (stack growth on a fault) or
+    /// `relocate_vma_down()` (exec). Not a merge; see
+    /// [`StoreEffect::stack_growth`].
+    StackGrowth,
+    /// An existing VMA grown over whole VMAs (and maybe empty space) in a
+    /// shape none of the above has: `vma_merge_new_range()` after a MAP_FIXED
     /// `mmap()` detached the VMAs it replaces (they are still in the tree).
     MergeOverMapped,
     /// An existing VMA grown right over part (`middle` shrunk) or all
@@ -681,7 +691,80 @@ pub struct StoreEffect {
     pub shrunk: u32,
 }
 
+impl StoreKind {
+    /// The name `events` shows: the `stats` counter the store counts in.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::Noop => "noop",
+            StoreKind::NewVma => "new_merge_none",
+            StoreKind::MergePrev => "new_merge_prev",
+            StoreKind::MergeNext => "new_merge_next",
+            StoreKind::MergeBoth => "new_merge_both",
+            StoreKind::StackGrowth => "stack_growth",
+            StoreKind::MergeOverMapped => "new_merge_over_mapped",
+            StoreKind::ExistingLeft => "existing_merge_left",
+            StoreKind::ExistingRight => "existing_merge_right",
+            StoreKind::ExistingBoth => "existing_merge_both",
+            StoreKind::Split => "split",
+            StoreKind::Replaced => "replaced",
+            StoreKind::Shrunk => "shrunk",
+            StoreKind::Removed => "removed",
+            StoreKind::PartialClear => "partial_clear",
+            StoreKind::Unknown => "unknown",
+        }
+    }
+}
+
 impl StoreEffect {
+    /// Tells stack growth from a merge with next, which one store's shape
+    /// cannot: `flags` are the stored VMA's. A `VM_GROWSDOWN` VMA grown
+    /// down over empty space is the stack growing (`expand_downwards()`),
+    /// because a new range merges with a `VM_GROWSDOWN` VMA only if it has
+    /// the flag too (`MAP_GROWSDOWN`), which no allocator asks for.
+    pub fn stack_growth(self, flags: u64) -> Self {
+        match self.kind {
+            StoreKind::MergeNext if flags & flags::GROWSDOWN != 0 => StoreEffect {
+                kind: StoreKind::StackGrowth,
+                ..self
+            },
+            _ => self,
+        }
+    }
+
+    /// Tells a new range merged over mappings it replaces from an
+    /// existing-range merge, which one store's shape cannot: `mmap()`
+    /// (MAP_FIXED over mappings), `mremap()` and `brk()` detach the VMAs
+    /// they replace but leave them in the tree until the merged VMA is
+    /// stored over them, so the store looks like a VMA grown over whole
+    /// VMAs. Existing-range merges only happen in `vma_modify()`, which
+    /// none of these calls.
+    pub fn in_syscall(self, cause: Cause) -> Self {
+        match (self.kind, cause) {
+            (
+                StoreKind::ExistingLeft | StoreKind::ExistingRight | StoreKind::ExistingBoth,
+                Cause::Mmap | Cause::Mremap | Cause::Brk,
+            ) => StoreEffect {
+                kind: StoreKind::MergeOverMapped,
+                ..self
+            },
+            _ => self,
+        }
+    }
+
+    /// Whether the store merged VMAs or a new range into a VMA.
+    pub fn is_merge(&self) -> bool {
+        matches!(
+            self.kind,
+            StoreKind::MergePrev
+                | StoreKind::MergeNext
+                | StoreKind::MergeBoth
+                | StoreKind::MergeOverMapped
+                | StoreKind::ExistingLeft
+                | StoreKind::ExistingRight
+                | StoreKind::ExistingBoth
+        )
+    }
+
     fn of(kind: StoreKind) -> Self {
         StoreEffect {
             kind,
@@ -893,8 +976,11 @@ fn classify_vma_store(w: &Walk, first: usize, last: usize) -> StoreEffect {
         removed,
         shrunk,
     };
+    // Over whole VMAs (and maybe gaps) in a shape vma_modify() never makes
+    // (it merges at most the two VMAs next to the middle): a new range
+    // merged over the mappings a MAP_FIXED mmap() detached.
     let over_mapped = |w: &Walk| {
-        if w.partial == 0 && w.gaps > 0 {
+        if w.partial == 0 {
             effect(StoreKind::MergeOverMapped, w.whole, 0)
         } else {
             StoreEffect::of(StoreKind::Unknown)
@@ -973,8 +1059,14 @@ pub struct MergeStats {
     pub partial_clear: u64,
     /// `unknown`.
     pub unknown: u64,
+    /// `stack_growth`.
+    pub stack_growth: u64,
     /// `kernel_new_merges`: filled by the kernel side.
     pub kernel_new_merges: u64,
+    /// `kernel_existing_merges`: filled by the kernel side.
+    pub kernel_existing_merges: u64,
+    /// `merges_after_<cause>`, indexed like [`Cause::ALL`].
+    pub merges_after: [u64; Cause::ALL.len()],
     /// `unmerged_<reason>`, indexed like [`Reason::ALL`].
     pub unmerged: [u64; 13],
 }
@@ -1005,6 +1097,7 @@ impl MergeStats {
             StoreKind::MergePrev => Some(&mut self.new_merge_prev),
             StoreKind::MergeNext => Some(&mut self.new_merge_next),
             StoreKind::MergeBoth => Some(&mut self.new_merge_both),
+            StoreKind::StackGrowth => Some(&mut self.stack_growth),
             StoreKind::MergeOverMapped => Some(&mut self.new_merge_over_mapped),
             StoreKind::ExistingLeft => Some(&mut self.existing_merge_left),
             StoreKind::ExistingRight => Some(&mut self.existing_merge_right),
@@ -1018,20 +1111,21 @@ impl MergeStats {
         if let Some(c) = counter {
             add(c, 1);
         }
-        if matches!(
-            e.kind,
-            StoreKind::MergePrev
-                | StoreKind::MergeNext
-                | StoreKind::MergeBoth
-                | StoreKind::MergeOverMapped
-                | StoreKind::ExistingLeft
-                | StoreKind::ExistingRight
-                | StoreKind::ExistingBoth
-        ) {
+        if e.is_merge() || e.kind == StoreKind::StackGrowth {
             add(&mut self.expanded, 1);
         }
         add(&mut self.removed, u64::from(e.removed));
         add(&mut self.shrunk, u64::from(e.shrunk));
+    }
+
+    /// Counts a merge under the system call (or fault) it happened in;
+    /// other stores are not counted.
+    pub fn count_cause(&mut self, e: &StoreEffect, cause: Cause) {
+        if e.is_merge() {
+            if let Some(c) = self.merges_after.get_mut(cause as usize) {
+                *c = c.saturating_add(1);
+            }
+        }
     }
 
     /// Zeroes the `unmerged_*` counters, before a pass over the shadow
@@ -1067,6 +1161,98 @@ impl MergeStats {
     pub fn disagreements(&self) -> u64 {
         self.new_merges().abs_diff(self.kernel_new_merges)
     }
+
+    /// Stores we took for `vma_merge_existing_range()` merges.
+    pub fn existing_merges(&self) -> u64 {
+        self.existing_merge_left
+            .saturating_add(self.existing_merge_right)
+            .saturating_add(self.existing_merge_both)
+    }
+
+    /// `|existing_merges - kernel_existing_merges|`.
+    pub fn existing_disagreements(&self) -> u64 {
+        self.existing_merges().abs_diff(self.kernel_existing_merges)
+    }
+}
+
+/// What the target was doing when its tree changed: the system call the
+/// storing task was in, as `syscall_get_nr()` reads it from the task's
+/// registers (the kernel side maps the arch's numbers to these).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// Not in a system call: a kernel thread, or the registers say none.
+    NoSyscall,
+    /// `mmap()`.
+    Mmap,
+    /// `munmap()`.
+    Munmap,
+    /// `mprotect()`, `pkey_mprotect()`.
+    Mprotect,
+    /// `mremap()`.
+    Mremap,
+    /// `madvise()`, `process_madvise()`.
+    Madvise,
+    /// `mlock()`, `mlock2()`, `munlock()`, `mlockall()`, `munlockall()`.
+    Mlock,
+    /// `brk()`.
+    Brk,
+    /// `prctl()` (`PR_SET_VMA_ANON_NAME`).
+    Prctl,
+    /// `mbind()`, `set_mempolicy_home_node()`.
+    Mbind,
+    /// `mseal()`.
+    Mseal,
+    /// `ioctl()` (userfaultfd register/unregister).
+    Ioctl,
+    /// Any other system call (exec, exit, ...).
+    Other,
+}
+
+impl Cause {
+    /// Every cause, in `stats` order.
+    pub const ALL: [Cause; 13] = [
+        Cause::NoSyscall,
+        Cause::Mmap,
+        Cause::Munmap,
+        Cause::Mprotect,
+        Cause::Mremap,
+        Cause::Madvise,
+        Cause::Mlock,
+        Cause::Brk,
+        Cause::Prctl,
+        Cause::Mbind,
+        Cause::Mseal,
+        Cause::Ioctl,
+        Cause::Other,
+    ];
+
+    /// The cause numbered `n` by the kernel side (`rust/probes.c`), in
+    /// [`Cause::ALL`] order; [`Cause::Other`] for anything else.
+    pub fn from_index(n: u32) -> Cause {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| Cause::ALL.get(i).copied())
+            .unwrap_or(Cause::Other)
+    }
+
+    /// Its name in `stats` (`merges_after_<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::NoSyscall => "none",
+            Cause::Mmap => "mmap",
+            Cause::Munmap => "munmap",
+            Cause::Mprotect => "mprotect",
+            Cause::Mremap => "mremap",
+            Cause::Madvise => "madvise",
+            Cause::Mlock => "mlock",
+            Cause::Brk => "brk",
+            Cause::Prctl => "prctl",
+            Cause::Mbind => "mbind",
+            Cause::Mseal => "mseal",
+            Cause::Ioctl => "ioctl",
+            Cause::Other => "other",
+        }
+    }
 }
 
 /// Current totals the caller computes over the shadow for [`write_stats`].
@@ -1082,7 +1268,7 @@ pub struct Totals {
 
 /// Writes every statistic as a `name value` line, in the module doc's order.
 pub fn write_stats(out: &mut impl Write, s: &MergeStats, t: &Totals) -> fmt::Result {
-    let lines: [(&str, u64); 24] = [
+    let lines: [(&str, u64); 28] = [
         ("vmas", t.vmas),
         ("touching_pairs", t.touching_pairs),
         ("unmerged_pairs", t.unmerged_pairs),
@@ -1093,6 +1279,7 @@ pub fn write_stats(out: &mut impl Write, s: &MergeStats, t: &Totals) -> fmt::Res
         ("new_merge_next", s.new_merge_next),
         ("new_merge_both", s.new_merge_both),
         ("new_merge_over_mapped", s.new_merge_over_mapped),
+        ("stack_growth", s.stack_growth),
         ("existing_merge_left", s.existing_merge_left),
         ("existing_merge_right", s.existing_merge_right),
         ("existing_merge_both", s.existing_merge_both),
@@ -1107,9 +1294,15 @@ pub fn write_stats(out: &mut impl Write, s: &MergeStats, t: &Totals) -> fmt::Res
         ("new_merges", s.new_merges()),
         ("kernel_new_merges", s.kernel_new_merges),
         ("new_merge_disagreements", s.disagreements()),
+        ("existing_merges", s.existing_merges()),
+        ("kernel_existing_merges", s.kernel_existing_merges),
+        ("existing_merge_disagreements", s.existing_disagreements()),
     ];
     for (name, value) in lines {
         writeln!(out, "{name} {value}")?;
+    }
+    for (c, n) in Cause::ALL.iter().zip(s.merges_after) {
+        writeln!(out, "merges_after_{} {n}", c.name())?;
     }
     for r in Reason::ALL {
         writeln!(out, "unmerged_{} {}", r.name(), s.unmerged_count(r))?;

@@ -135,6 +135,23 @@ pub mod vm_flags {
     pub const MAYSHARE: u64 = 0x80;
 }
 
+impl VmaRecord {
+    /// `self` with the fields a page fault sets under the mmap *read* lock
+    /// (`anon_vma`, and with it whether it is a fork child's) taken from
+    /// `kernel`: no probe sees them change, so comparisons with the
+    /// kernel's tree refresh them instead of calling them divergent.
+    pub fn with_fault_fields_of(self, kernel: &VmaRecord) -> VmaRecord {
+        VmaRecord {
+            anon_vma: kernel.anon_vma,
+            merge: MergeAttrs {
+                anon_vma_fork_child: kernel.merge.anon_vma_fork_child,
+                ..self.merge
+            },
+            ..self
+        }
+    }
+}
+
 impl core::fmt::Debug for VmaRecord {
     /// `rw-p pgoff=0x0 file=00:03/23 anon_vma name=[vdso]`: what maps shows,
     /// plus which identities are set (ids themselves are not printed: they

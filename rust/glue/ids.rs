@@ -27,9 +27,23 @@ impl IdKey {
         if p.is_null() {
             return ObjectId::NONE;
         }
-        // splitmix64's finaliser over the keyed address: distinct addresses
-        // stay distinct (the mix is a bijection), and 0 is avoided below.
-        let mut z = (p.addr() as u64 ^ self.0).wrapping_mul(self.1);
+        self.mix(p.addr() as u64)
+    }
+
+    /// The id of a byte string (ids of contents, where the kernel compares
+    /// contents); never [`ObjectId::NONE`].
+    pub(crate) fn id_of_bytes(&self, b: &[u8]) -> ObjectId {
+        // FNV-1a, then the keyed mix.
+        let h = b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+            (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3)
+        });
+        self.mix(h)
+    }
+
+    /// splitmix64's finaliser over the keyed value: distinct values stay
+    /// distinct (the mix is a bijection), and 0 is avoided below.
+    fn mix(&self, v: u64) -> ObjectId {
+        let mut z = (v ^ self.0).wrapping_mul(self.1);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^= z >> 31;

@@ -19,6 +19,48 @@ extern "C" {
     // The task as `void *`: bindgen's `task_struct` is not FFI-safe (and not
     // to be trusted, see above); C only needs the address.
     fn vmatrack_task_comm(task: *mut c_void, buf: *mut u8);
+    // The VMA as `void *` too: bindgen's `vm_area_struct` is not FFI-safe.
+    fn vmatrack_merge_attrs(vma: *mut c_void, out: *mut CMergeAttrs);
+}
+
+/// `struct vmatrack_merge_attrs` of `rust/layout.h`.
+#[repr(C)]
+#[derive(Default)]
+struct CMergeAttrs {
+    mempolicy: u64,
+    anon_pgoff: u64,
+    anon_vma_fork_child: bool,
+    uffd_no_event_remap: bool,
+}
+
+/// What the merge rules compare that bindgen cannot reach (an opaque
+/// `struct mempolicy`, static inline helpers), read by `rust/layout.c`.
+pub(crate) struct VmaMergeAttrs {
+    /// Fingerprint of `vm_policy` as `__mpol_equal()` compares it; 0: none.
+    pub(crate) mempolicy: u64,
+    /// `vma_start_anon_pgoff()`.
+    pub(crate) anon_pgoff: u64,
+    /// `vma_is_fork_child()` of `mm/vma.c`.
+    pub(crate) anon_vma_fork_child: bool,
+    /// `vma_has_uffd_without_event_remap()`.
+    pub(crate) uffd_no_event_remap: bool,
+}
+
+/// Reads [`VmaMergeAttrs`] of `vma`.
+///
+/// # Safety
+///
+/// `vma` is valid and stable: its mm's mmap lock is held (read or write).
+pub(crate) unsafe fn merge_attrs(vma: *const bindings::vm_area_struct) -> VmaMergeAttrs {
+    let mut c = CMergeAttrs::default();
+    // SAFETY: `vma` is valid (the caller's contract); the C reads only.
+    unsafe { vmatrack_merge_attrs(vma.cast_mut().cast(), &mut c) };
+    VmaMergeAttrs {
+        mempolicy: c.mempolicy,
+        anon_pgoff: c.anon_pgoff,
+        anon_vma_fork_child: c.anon_vma_fork_child,
+        uffd_no_event_remap: c.uffd_no_event_remap,
+    }
 }
 
 /// The same fields, in the same order as `rust/layout.c`, as bindgen has them.

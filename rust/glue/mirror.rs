@@ -52,7 +52,11 @@ use crate::engine::{
     dirty::DirtySet,
     events::{EventLog, EventOp, Outcome},
     maps::{vma_name, write_line, write_pad, write_prefix, MmLayout, VmaName},
-    record::VmaRecord,
+    merge::{
+        classify_store, unmerged_reasons, write_stats, write_unmerged_line, Cause, MergeStats,
+        ShadowView, Totals,
+    },
+    record::{ObjectId, VmaRecord},
     target::{parse_target, TargetCmd, TARGET_MAX_LEN},
     trylock::TryLock,
 };
@@ -77,6 +81,20 @@ const USER_TOP: usize = (1 << 47) - 1;
 struct Live {
     dirty: DirtySet,
     events: EventLog,
+    /// What the stores did (`stats`); kept across targets until `reset`.
+    merge: MergeStats,
+}
+
+/// A range of the shadow and its record.
+type Range = (usize, usize, VmaRecord);
+
+/// The shadow as [`classify_store`] sees it before a store is applied.
+struct WriterView<'a, 'b>(&'a Writer<'b>);
+
+impl ShadowView for WriterView<'_, '_> {
+    fn find(&self, from: usize, max: usize) -> Option<(usize, usize, ObjectId)> {
+        self.0.find(from, max).map(|(a, b, r)| (a, b, r.vma))
+    }
 }
 
 /// What is mirrored.
@@ -143,6 +161,10 @@ pub(crate) struct Mirror {
     /// with the kernel's tree (ranges and VMA identities).
     exit_checks_ok: AtomicU64,
     exit_checks_failed: AtomicU64,
+    /// The kernel's verdicts in the target: `vma_merge_new_range()` and
+    /// `vma_modify()` calls that merged.
+    kernel_new_merges: AtomicU64,
+    kernel_existing_merges: AtomicU64,
     #[pin]
     state: Mutex<MirrorState>,
 }
@@ -178,7 +200,11 @@ impl Mirror {
         pin_init!(Self {
             ids: IdKey::new(),
             shadow: RangeTree::new(DeferredPlatform).into_rcu(),
-            live: TryLock::new(Live { dirty: DirtySet::new(), events: EventLog::new() }),
+            live: TryLock::new(Live {
+                dirty: DirtySet::new(),
+                events: EventLog::new(),
+                merge: MergeStats::default(),
+            }),
             target_tree: AtomicPtr::new(core::ptr::null_mut()),
             target_mm: AtomicPtr::new(core::ptr::null_mut()),
             stale: AtomicBool::new(false),
@@ -188,6 +214,8 @@ impl Mirror {
             root_mm: AtomicPtr::new(core::ptr::null_mut()),
             exit_checks_ok: AtomicU64::new(0),
             exit_checks_failed: AtomicU64::new(0),
+            kernel_new_merges: AtomicU64::new(0),
+            kernel_existing_merges: AtomicU64::new(0),
             state <- new_mutex!(MirrorState {
                 target: None,
                 names: NameTable::new(),
@@ -221,6 +249,7 @@ impl Mirror {
             self.stale.store(true, Ordering::Release);
             return;
         };
+        let mut what = ("", "");
         let (op, rec) = if entry.is_null() {
             (EventOp::Clear, None)
         } else if xa_is_internal(entry) {
@@ -240,7 +269,16 @@ impl Mirror {
             // store's caller holds for writing, excludes us).
             rec => match spin_n(PROBE_SPIN_TRIES, || self.shadow.try_write()) {
                 Some(mut w) => {
-                    let ok = w.store(index, last, rec.flatten(), Gfp::PoolOnly).is_ok();
+                    // What the store means, judged on the shadow before it.
+                    let rec = rec.flatten();
+                    let cause = Cause::from_index(probes::current_cause());
+                    let effect = classify_store(&WriterView(&w), index, last, rec.map(|r| r.vma))
+                        .stack_growth(rec.map_or(0, |r| r.flags))
+                        .in_syscall(cause);
+                    live.merge.count_store(rec.is_none(), &effect);
+                    live.merge.count_cause(&effect, cause);
+                    what = (effect.kind.name(), cause.name());
+                    let ok = w.store(index, last, rec, Gfp::PoolOnly).is_ok();
                     if w.pool_len() < POOL_LOW_STORES * w.worst_case_nodes_per_store() {
                         super::deferred::kick();
                     }
@@ -257,8 +295,18 @@ impl Mirror {
         };
         // The VMA's fields may be finished after the store: re-read later.
         live.dirty.insert(index, last);
-        let seq = live.events.push(op, index, last, outcome);
+        let seq = live.events.push_what(op, index, last, outcome, what);
         self.events_total.store(seq, Ordering::Relaxed);
+    }
+
+    /// The kernel merged in the target's mm (its own verdict).
+    pub(crate) fn on_kernel_merge(&self, existing: bool) {
+        let c = if existing {
+            &self.kernel_existing_merges
+        } else {
+            &self.kernel_new_merges
+        };
+        c.fetch_add(1, Ordering::Relaxed);
     }
 
     /// `__vma_start_write(vma)`: the VMA is about to change in place.
@@ -582,6 +630,109 @@ impl Mirror {
         Ok(true)
     }
 
+    /// [`Mirror::prepare`], re-reading every VMA's attributes first: the
+    /// merge rules compare fields a fault sets under the mmap read lock
+    /// (`anon_vma`), which no probe sees change.
+    fn prepare_all(&self, st: &mut MirrorState) -> Result<bool> {
+        if st.target.as_ref().is_some_and(|a| !a.exited) {
+            spin(|| self.live.try_lock())?.dirty.insert(0, usize::MAX);
+        }
+        self.prepare(st)
+    }
+
+    /// The first touching pair of VMAs whose second starts at or above
+    /// `from`: `((first, last, rec), (first, last, rec))`.
+    fn touching_pair(
+        &self,
+        from: usize,
+        g: &<DeferredPlatform as Platform>::ReadGuard,
+    ) -> Option<(Range, Range)> {
+        let mut prev = self.shadow.find(from.saturating_sub(1), usize::MAX, g)?;
+        loop {
+            let after = prev.1.checked_add(1)?;
+            let next = self.shadow.find(after, usize::MAX, g)?;
+            if next.0 == after && next.0 >= from {
+                return Some((prev, next));
+            }
+            prev = next;
+        }
+    }
+
+    /// Starts a read of `unmerged`: the shadow up to date, attributes too.
+    fn unmerged_head(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut st = self.state.lock();
+        let r = self.prepare_all(&mut st);
+        self.stale_line(f, &r)?;
+        if matches!(r, Ok(false)) {
+            writeln!(f, "# no live target")?;
+        }
+        Ok(())
+    }
+
+    /// Where `unmerged` looks for the pair after the first one at `from`.
+    fn unmerged_next_from(&self, from: usize) -> Option<usize> {
+        let g = self.shadow.platform().read_lock();
+        let (_, next) = self.touching_pair(from, &g)?;
+        Some(next.0.saturating_add(1))
+    }
+
+    /// Writes the `unmerged` line of the first touching pair at `from`.
+    fn unmerged_line(&self, from: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = self.shadow.platform().read_lock();
+        let Some(((pf, pl, prev), (nf, nl, next))) = self.touching_pair(from, &g) else {
+            return Ok(());
+        };
+        let reasons = unmerged_reasons(&prev, pf, pl, &next, nf, nl);
+        write_unmerged_line(f, pf, pl, nf, nl, &reasons)
+    }
+
+    /// Renders `stats`: counters since the last reset, totals of now.
+    fn show_stats(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut st = self.state.lock();
+        let r = self.prepare_all(&mut st);
+        self.stale_line(f, &r)?;
+        let Ok(mut live) = spin(|| self.live.try_lock()) else {
+            return writeln!(f, "# busy");
+        };
+        let mut totals = Totals::default();
+        live.merge.reset_unmerged();
+        {
+            let g = self.shadow.platform().read_lock();
+            totals.vmas = self.shadow.len(&g) as u64;
+            let mut from = 0;
+            while let Some(((pf, pl, prev), (nf, nl, next))) = self.touching_pair(from, &g) {
+                totals.touching_pairs += 1;
+                let reasons = unmerged_reasons(&prev, pf, pl, &next, nf, nl);
+                if !reasons.is_eligible() {
+                    totals.unmerged_pairs += 1;
+                }
+                live.merge.count_unmerged(&reasons);
+                from = nf.saturating_add(1);
+            }
+        }
+        let mut stats = live.merge;
+        drop(live);
+        stats.kernel_new_merges = self.kernel_new_merges.load(Ordering::Relaxed);
+        stats.kernel_existing_merges = self.kernel_existing_merges.load(Ordering::Relaxed);
+        write_stats(f, &stats, &totals)
+    }
+
+    /// Handles a write to `stats`: `reset` zeroes the counters.
+    fn write_stats(&self, reader: &mut UserSliceReader) -> Result {
+        let mut buf = [0u8; 8];
+        let len = reader.len();
+        let input = buf.get_mut(..len).ok_or(EINVAL)?;
+        reader.read_slice(input)?;
+        if input != b"reset" && input != b"reset\n" {
+            return Err(EINVAL);
+        }
+        // Process context holds `Live` only briefly (no sleeping holder).
+        spin(|| self.live.try_lock())?.merge.reset();
+        self.kernel_new_merges.store(0, Ordering::Relaxed);
+        self.kernel_existing_merges.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// The target is gone: empty the shadow, keep the target's identity.
     fn mark_exited(&self, st: &mut MirrorState) -> Result {
         if let Some(a) = st.target.as_mut() {
@@ -786,7 +937,7 @@ impl Mirror {
                 Outcome::Applied => "applied",
                 Outcome::Stale => "stale",
             };
-            writeln!(
+            write!(
                 f,
                 "{} {} {:x}-{:x} {outcome}",
                 e.seq,
@@ -794,6 +945,10 @@ impl Mirror {
                 e.first,
                 e.last.wrapping_add(1)
             )?;
+            match e.what {
+                ("", _) => writeln!(f)?,
+                (kind, cause) => writeln!(f, " {kind} {cause}")?,
+            }
         }
         Ok(())
     }
@@ -869,16 +1024,12 @@ impl Mirror {
                 match shadow.peek().copied() {
                     Some((ss, sl, srec)) if ss == ks => {
                         shadow.next();
-                        let same = sl == kl
-                            && VmaRecord {
-                                anon_vma: krec.anon_vma,
-                                ..srec
-                            } == krec;
+                        let same = sl == kl && srec.with_fault_fields_of(&krec) == krec;
                         if !same {
                             report("kernel", ks, kl, &krec);
                             report("shadow", ss, sl, &srec);
                             bad += 1;
-                        } else if srec.anon_vma != krec.anon_vma {
+                        } else if srec != krec {
                             anon_updates.push((ks, kl, krec), GFP_KERNEL)?;
                         }
                     }
@@ -986,6 +1137,36 @@ impl Command for TargetFile {
 
     fn run(&self, input: &mut UserSliceReader) -> Result {
         self.0.write_target(input)
+    }
+}
+
+/// The `stats` file: merge statistics; writing `reset` zeroes them.
+pub(crate) struct StatsFile(pub(crate) Arc<Mirror>);
+
+impl Command for StatsFile {
+    fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.show_stats(f)
+    }
+
+    fn run(&self, input: &mut UserSliceReader) -> Result {
+        self.0.write_stats(input)
+    }
+}
+
+/// The `unmerged` file: every touching pair of VMAs and why it is two.
+pub(crate) struct UnmergedFile(pub(crate) Arc<Mirror>);
+
+impl Lines for UnmergedFile {
+    fn head(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.unmerged_head(f)
+    }
+
+    fn next_from(&self, from: usize) -> Option<usize> {
+        self.0.unmerged_next_from(from)
+    }
+
+    fn show(&self, from: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.unmerged_line(from, f)
     }
 }
 

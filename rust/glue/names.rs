@@ -83,12 +83,37 @@ impl NameTable {
                 self.insert(ids.id(v.vm_file), s.to_bytes())?;
             }
         }
-        if !v.anon_name.is_null() && self.get(ids.id(v.anon_name)).is_none() {
+        // SAFETY: `anon_name` of a VMA under the caller's mmap lock.
+        let anon = unsafe { anon_name_id(ids, v.anon_name) };
+        if anon.is_some() && self.get(anon).is_none() {
             // SAFETY: `anon_name` is a valid, NUL-terminated `anon_vma_name`
             // while the VMA holds its reference.
             let s = unsafe { CStr::from_char_ptr((*v.anon_name).name.as_ptr()) };
-            self.insert(ids.id(v.anon_name), s.to_bytes())?;
+            self.insert(anon, s.to_bytes())?;
         }
         Ok(())
     }
+}
+
+/// The id of a VMA's anon name: of its text, not of the `anon_vma_name`
+/// object, because the merge rules compare the text
+/// (`anon_vma_name_eq()`): two VMAs named alike by two prctl() calls hold
+/// two objects and still merge. [`ObjectId::NONE`] for no name.
+///
+/// The text is mixed under the module's key like an address (it is not a
+/// secret, but the ids all come from one function).
+/// Takes no lock and allocates nothing: probes call it too.
+///
+/// # Safety
+///
+/// `name` is null or the `anon_name` of a VMA whose mmap lock the caller
+/// holds (read or write).
+pub(crate) unsafe fn anon_name_id(ids: &IdKey, name: *const bindings::anon_vma_name) -> ObjectId {
+    if name.is_null() {
+        return ObjectId::NONE;
+    }
+    // SAFETY: A non-null `anon_name` of a VMA under its mmap lock is a valid
+    // `anon_vma_name` whose `name` is NUL-terminated.
+    let s = unsafe { CStr::from_char_ptr((*name).name.as_ptr()) };
+    ids.id_of_bytes(s.to_bytes())
 }

@@ -14,7 +14,12 @@ use kernel::{
     prelude::*,
 };
 
-use super::{ids::IdKey, maple_peer::ma_state, names::NameTable};
+use super::{
+    ids::IdKey,
+    layout::merge_attrs,
+    maple_peer::ma_state,
+    names::{anon_name_id, NameTable},
+};
 use crate::engine::{
     maps::MmLayout,
     record::{FileRef, MergeAttrs, SpecialName, VmaRecord},
@@ -71,23 +76,25 @@ pub(crate) unsafe fn read_vma(
             }
         }
     }
+    // SAFETY: As above.
+    let (m, anon_name) = unsafe { (merge_attrs(vma), anon_name_id(ids, v.anon_name)) };
     let rec = VmaRecord {
         vma: ids.id(vma),
         flags: r.flags() as u64,
         pgoff: v.vm_pgoff as u64,
         file,
         anon_vma: ids.id(v.anon_vma),
-        anon_name: ids.id(v.anon_name),
+        anon_name,
         special,
         merge: MergeAttrs {
-            mempolicy: ids.id(v.vm_policy).0,
+            mempolicy: m.mempolicy,
             uffd_ctx: ids.id(v.vm_userfaultfd_ctx.ctx),
-            anon_vma_fork_child: false,
+            anon_vma_fork_child: m.anon_vma_fork_child,
             has_close,
-            // Not read yet (issue #5's kernel side): the defaults mean
-            // "nothing special" to the merge rules.
-            anon_pgoff_shift: 0,
-            uffd_no_event_remap: false,
+            anon_pgoff_shift: m
+                .anon_pgoff
+                .wrapping_sub((r.start() >> bindings::PAGE_SHIFT) as u64),
+            uffd_no_event_remap: m.uffd_no_event_remap,
         },
     };
     (r.start(), r.end(), rec)

@@ -6,7 +6,7 @@
 use vmatrack_core::engine::{
     merge::{
         classify_store, flags as f, moved_reasons, three_way_reasons, unmerged_reasons,
-        write_stats, write_unmerged_line, MergeStats, Placed, Reason, Reasons, ShadowView,
+        write_stats, write_unmerged_line, Cause, MergeStats, Placed, Reason, Reasons, ShadowView,
         StoreEffect, StoreKind, Totals,
     },
     record::{FileRef, ObjectId, VmaRecord},
@@ -675,7 +675,7 @@ fn map_fixed_merge_over_mapped() {
 
 // do_brk_flags(): vma_merge_new_range() in just_expand mode grows the brk
 // VMA; expand_downwards(): the stack grows the same way a merge with next
-// does, and cannot be told from it.
+// does, and cannot be told from it by the store alone.
 #[test]
 fn brk_and_stack_growth() {
     let mut sh = shadow(&[((0x10, 0x12), 1), ((0x7f0, 0x800), 2)]);
@@ -691,6 +691,79 @@ fn brk_and_stack_growth() {
     // The kernel counted only the brk one: stack growth is no merge.
     s.kernel_new_merges = 1;
     assert_eq!(s.disagreements(), 1);
+}
+
+// ...but the stored VMA's VM_GROWSDOWN tells them apart: expand_downwards()
+// grows only VM_GROWSDOWN VMAs, and a new range merges with one only if it
+// is VM_GROWSDOWN itself (is_mergeable_vma() compares the flags).
+#[test]
+fn stack_growth_told_apart_by_growsdown() {
+    let e = eff(StoreKind::MergeNext, 0, 0);
+    assert_eq!(
+        e.stack_growth(RW | f::GROWSDOWN).kind,
+        StoreKind::StackGrowth
+    );
+    assert_eq!(e.stack_growth(RW).kind, StoreKind::MergeNext);
+    // Growing up is a merge with prev whatever the flags.
+    let up = eff(StoreKind::MergePrev, 0, 0);
+    assert_eq!(up.stack_growth(RW | f::GROWSDOWN), up);
+    let mut s = MergeStats::default();
+    let grown = e.stack_growth(RW | f::GROWSDOWN);
+    s.count_store(false, &grown);
+    s.count_cause(&grown, Cause::NoSyscall);
+    assert_eq!((s.stack_growth, s.expanded, s.new_merges()), (1, 1, 0));
+    assert_eq!(s.merges_after, [0; Cause::ALL.len()]);
+    s.kernel_new_merges = 0;
+    assert_eq!(s.disagreements(), 0);
+}
+
+// MAP_FIXED over several VMAs, merged with next: next grows down over all
+// the detached VMAs at once, a shape vma_modify() never makes (seen in the
+// guest: churn's MAP_FIXED mmaps).
+#[test]
+fn merged_over_several_whole_vmas() {
+    let mut sh = shadow(&[((2, 4), 1), ((4, 6), 2), ((6, 9), 3)]);
+    let mut s = MergeStats::default();
+    assert_eq!(
+        sh.store(&mut s, (2, 9), Some(3)),
+        eff(StoreKind::MergeOverMapped, 2, 0)
+    );
+    assert_eq!(s.new_merges(), 1);
+}
+
+// A MAP_FIXED mmap() that merges grows a VMA over the VMAs it detached,
+// still in the tree: the store looks like an existing-range merge, but
+// mmap() never calls vma_modify(), so it is a new range merged over
+// mappings (__mmap_region(): vms_gather_munmap_vmas(), then
+// vma_merge_new_range()).
+#[test]
+fn existing_shape_in_mmap_is_a_new_merge() {
+    for kind in [
+        StoreKind::ExistingLeft,
+        StoreKind::ExistingRight,
+        StoreKind::ExistingBoth,
+    ] {
+        let e = eff(kind, 1, 0);
+        for c in [Cause::Mmap, Cause::Mremap, Cause::Brk] {
+            assert_eq!(e.in_syscall(c), eff(StoreKind::MergeOverMapped, 1, 0));
+        }
+        for c in [Cause::Mprotect, Cause::Madvise, Cause::Mlock, Cause::Prctl] {
+            assert_eq!(e.in_syscall(c), e);
+        }
+    }
+    let split = eff(StoreKind::Split, 0, 0);
+    assert_eq!(split.in_syscall(Cause::Mmap), split);
+}
+
+// The kernel side numbers causes in Cause::ALL order; anything else is
+// "other".
+#[test]
+fn cause_from_index() {
+    for (i, c) in Cause::ALL.iter().enumerate() {
+        assert_eq!(Cause::from_index(i as u32), *c);
+    }
+    assert_eq!(Cause::from_index(99), Cause::Other);
+    assert_eq!(Cause::from_index(u32::MAX), Cause::Other);
 }
 
 // A VMA stored again over exactly its own range changes nothing.
@@ -751,6 +824,9 @@ fn stats_render() {
     reasons.add(Reason::AnonVma);
     s.count_unmerged(&reasons);
     s.count_unmerged(&reasons);
+    // Only merges count under their cause.
+    s.count_cause(&eff(StoreKind::ExistingLeft, 0, 1), Cause::Mprotect);
+    s.count_cause(&eff(StoreKind::Split, 0, 0), Cause::Mprotect);
     let mut out = String::new();
     write_stats(
         &mut out,
@@ -764,10 +840,15 @@ fn stats_render() {
     .unwrap();
     let expected = "vmas 10\ntouching_pairs 4\nunmerged_pairs 2\nstores 3\nclears 0\n\
 new_merge_none 0\nnew_merge_prev 2\nnew_merge_next 0\nnew_merge_both 1\n\
-new_merge_over_mapped 0\nexisting_merge_left 0\nexisting_merge_right 0\n\
+new_merge_over_mapped 0\nstack_growth 0\nexisting_merge_left 0\nexisting_merge_right 0\n\
 existing_merge_both 0\nnoop 0\nexpanded 0\nshrunk 0\nsplit 0\nremoved 0\nreplaced 0\n\
 partial_clear 0\nunknown 0\nnew_merges 3\nkernel_new_merges 5\n\
-new_merge_disagreements 2\nunmerged_special 0\nunmerged_mempolicy 0\n\
+new_merge_disagreements 2\nexisting_merges 0\nkernel_existing_merges 0\n\
+existing_merge_disagreements 0\nmerges_after_none 0\nmerges_after_mmap 0\n\
+merges_after_munmap 0\nmerges_after_mprotect 1\nmerges_after_mremap 0\n\
+merges_after_madvise 0\nmerges_after_mlock 0\nmerges_after_brk 0\n\
+merges_after_prctl 0\nmerges_after_mbind 0\nmerges_after_mseal 0\n\
+merges_after_ioctl 0\nmerges_after_other 0\nunmerged_special 0\nunmerged_mempolicy 0\n\
 unmerged_flags 2\nunmerged_file 0\nunmerged_uffd_ctx 0\nunmerged_anon_name 0\n\
 unmerged_anon_vma 2\nunmerged_anon_vma_fork_child 0\nunmerged_pgoff 0\n\
 unmerged_anon_pgoff 0\nunmerged_anon_vma_3way 0\nunmerged_close_hook 0\n\
