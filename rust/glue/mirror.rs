@@ -898,6 +898,8 @@ impl Mirror {
                 }
             }
         }
+        #[cfg(not(CONFIG_MMU))]
+        super::nommu::note_mremapped(&lock, user, f);
         Ok(bad + mismatched)
     }
 

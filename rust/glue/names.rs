@@ -83,11 +83,12 @@ impl NameTable {
                 self.insert(ids.id(v.vm_file), s.to_bytes())?;
             }
         }
-        if !v.anon_name.is_null() && self.get(ids.id(v.anon_name)).is_none() {
+        let anon_name = super::vma_fields::anon_name(v);
+        if !anon_name.is_null() && self.get(ids.id(anon_name)).is_none() {
             // SAFETY: `anon_name` is a valid, NUL-terminated `anon_vma_name`
             // while the VMA holds its reference.
-            let s = unsafe { CStr::from_char_ptr((*v.anon_name).name.as_ptr()) };
-            self.insert(ids.id(v.anon_name), s.to_bytes())?;
+            let s = unsafe { CStr::from_char_ptr((*anon_name).name.as_ptr()) };
+            self.insert(ids.id(anon_name), s.to_bytes())?;
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use kernel::{
     prelude::*,
 };
 
-use super::{ids::IdKey, maple_peer::ma_state, names::NameTable};
+use super::{ids::IdKey, maple_peer::ma_state, names::NameTable, vma_fields};
 use crate::engine::{
     maps::MmLayout,
     record::{FileRef, MergeAttrs, SpecialName, VmaRecord},
@@ -77,11 +77,11 @@ pub(crate) unsafe fn read_vma(
         pgoff: v.vm_pgoff as u64,
         file,
         anon_vma: ids.id(v.anon_vma),
-        anon_name: ids.id(v.anon_name),
+        anon_name: ids.id(vma_fields::anon_name(v)),
         special,
         merge: MergeAttrs {
-            mempolicy: ids.id(v.vm_policy).0,
-            uffd_ctx: ids.id(v.vm_userfaultfd_ctx.ctx),
+            mempolicy: ids.id(vma_fields::policy(v)).0,
+            uffd_ctx: ids.id(vma_fields::uffd_ctx(v)),
             anon_vma_fork_child: false,
             has_close,
         },
@@ -118,7 +118,14 @@ pub(crate) fn walk(
         }
         let vma = e.cast::<bindings::vm_area_struct>();
         // SAFETY: Entries of `mm_mt` are VMAs; the lock keeps them valid.
-        let (start, end, rec) = unsafe { read_vma(vma, ids, false) };
+        let (vm_start, vm_end, rec) = unsafe { read_vma(vma, ids, false) };
+        // nommu's mremap moves `vm_end` without a tree store: the shadow
+        // mirrors the tree, so there the range is the tree's (`super::nommu`).
+        let (start, end) = if cfg!(CONFIG_MMU) {
+            (vm_start, vm_end)
+        } else {
+            (mas.index, mas.last.wrapping_add(1))
+        };
         // SAFETY: As above.
         unsafe { names.add_vma(vma, ids) }?;
         f(start, end, rec)?;
