@@ -53,11 +53,19 @@
 //!   `exit_mmap()`. The argument above holds unchanged.
 //! * **No `__vma_start_write`**: there is no per-VMA lock
 //!   (`CONFIG_PER_VMA_LOCK` needs `CONFIG_MMU`), so that probe is not
-//!   registered and not listed. Nothing needs it: nommu has no
-//!   `mprotect`, `madvise`, `mlock` fixups, anon names, mempolicies or
-//!   userfaultfd, the attributes that change in place on MMU kernels;
-//!   attributes set after a store are still re-read, because every store
-//!   marks its range dirty.
+//!   registered and not listed. nommu has no `mprotect`, `madvise`,
+//!   `mlock` fixups, anon names, mempolicies or userfaultfd, the
+//!   attributes that change in place on MMU kernels. The one in-place
+//!   change next to a store is `split_vma()` with `new_below`: it stores
+//!   the new lower VMA and moves the old VMA's `vm_start` and `vm_pgoff`
+//!   up in place (the old VMA's tree range is already right). So on nommu
+//!   a store marks dirty its range *widened by one byte on each side*:
+//!   readers re-read the VMAs touching a store too (found by the suite's
+//!   middle-page munmap test: `pgoff` went stale without it). Every other
+//!   write to a VMA in mm/nommu.c happens before its store, or is
+//!   `vm_start`/`vm_end` moving with a store or clear of the range left.
+//!   `vmalloc_user()` setting `VM_USERMAP` on a user VMA is not tracked
+//!   (no in-tree caller maps a user VMA that way).
 //! * **mremap** changes `vm_end` in place (`do_mremap()` in mm/nommu.c:
 //!   shrink, or grow back up to the region's size) with no tree store:
 //!   the tree keeps the old range. The shadow mirrors the tree, so it

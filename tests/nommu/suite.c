@@ -111,6 +111,16 @@ static int check_ok(void)
 	return 0;
 }
 
+/* The hits of probe @name in `probes`, or -1. */
+static long probe_hits(const char *name)
+{
+	const char *l;
+
+	if (read_file(DBG "probes", buf_a, BUF) <= 0 || !(l = str_str(buf_a, name)))
+		return -1;
+	return field(l, "hits");
+}
+
 /* Writes @s to `target`; 0 or -errno. */
 static long write_target(const char *s)
 {
@@ -214,7 +224,7 @@ int main(int argc, char **argv, char **envp)
 
 	(void)argc, (void)argv, (void)envp;
 	put("TAP version 13\n1..1\n# selftests: vmatrack: nommu_suite\n");
-	put("# TAP version 13\n# 1..16\n");
+	put("# TAP version 13\n# 1..18\n");
 
 	/* 1 */
 	v = read_file("/tmp/insmod.rc", line, sizeof(line));
@@ -343,7 +353,19 @@ int main(int argc, char **argv, char **envp)
 	ktap_result(1, "fork: follow moves to a child with the parent's VMAs copied",
 		    "nommu: no fork; clone without CLONE_VM copies no VMAs (dup_mmap copies only the exe file)");
 
-	/* 14 */
+	/* 14, 15: partial munmap goes through mas_store_gfp on nommu. */
+	ev = target_field("events");
+	v = target_do('h');
+	ok = v == 0 && target_field("events") > ev && check_ok() && maps_equal() &&
+	     target_field("resyncs") == rs && probe_hits("mas_store_gfp") > 0;
+	ktap_result(ok, "munmap of a region's last page (vmi_shrink_vma, mas_store_gfp) arrives live", NULL);
+	ev = target_field("events");
+	v = target_do('H');
+	ok = v == 0 && target_field("events") >= ev + 2 && check_ok() && maps_equal() &&
+	     target_field("resyncs") == rs;
+	ktap_result(ok, "munmap of a middle page (split_vma, then shrink) arrives live", NULL);
+
+	/* 16 */
 	v = target_do('U');
 	ok = v == 0 && check_ok() && maps_equal();
 	target_do('q');
@@ -358,13 +380,13 @@ int main(int argc, char **argv, char **envp)
 		show("target: ", buf_t);
 	ktap_result(ok, "the target unmaps the rest and exits: state=exited, check says so", NULL);
 
-	/* 15 */
+	/* 17 */
 	ok = write_target("none\n") == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
 	     str_str(buf_t, " state=detached ") && read_file(DBG "probes", buf_a, BUF) > 0 &&
 	     str_starts(buf_a, "# not registered");
 	ktap_result(ok, "writing none detaches and unregisters the probes", NULL);
 
-	/* 16 */
+	/* 18 */
 	r = sys_delete_module("vmatrack", O_NONBLOCK);
 	ktap_result(r == 0, "the module unloads (delete_module)", NULL);
 

@@ -9,7 +9,9 @@
  *   s  mremap region 3 in place from 4 pages to 1 (RESULT: its address)
  *   g  mremap region 3 back from 1 page to 4 (RESULT: its address)
  *   p  mprotect one page of region 1 read-only (RESULT: 0 or -errno)
- *   U  unmap the remaining regions
+ *   h  unmap the last page of region 5 (6 pages -> 5: vmi_shrink_vma)
+ *   H  unmap page 2 of region 5 (split_vma, then vmi_shrink_vma)
+ *   U  unmap the remaining regions (region 5 as its pieces)
  *   q  exit 0
  * It starts by answering "k 0" once it is ready.
  */
@@ -46,10 +48,24 @@ static long map_all(void)
 	return 0;
 }
 
+/* Pages of region 5 unmapped so far by 'h' and 'H'. */
+static int r5_tail, r5_hole;
+
 static long unmap(int first, int step)
 {
 	long r = 0;
 
+	if (first == 0 && step == 1 && region[5] && (r5_tail || r5_hole)) {
+		char *b = region[5];
+
+		if (r5_hole)
+			r = sys_munmap(b, 2 * PAGE) ?: sys_munmap(b + 3 * PAGE, 2 * PAGE);
+		else
+			r = sys_munmap(b, 5 * PAGE);
+		if (r)
+			return r;
+		region[5] = NULL;
+	}
 	for (int i = first; i < 6; i += step) {
 		if (region[i] && (r = sys_munmap(region[i], (i + 1) * PAGE)))
 			return r;
@@ -76,6 +92,14 @@ int main(int argc, char **argv, char **envp)
 		case 's': ack(out, sys_mremap(region[3], 4 * PAGE, PAGE, 0)); break;
 		case 'g': ack(out, sys_mremap(region[3], PAGE, 4 * PAGE, 0)); break;
 		case 'p': ack(out, sys_mprotect(region[1], PAGE, PROT_READ)); break;
+		case 'h':
+			r5_tail = 1;
+			ack(out, sys_munmap((char *)region[5] + 5 * PAGE, PAGE));
+			break;
+		case 'H':
+			r5_hole = 1;
+			ack(out, sys_munmap((char *)region[5] + 2 * PAGE, PAGE));
+			break;
 		case 'U': ack(out, unmap(0, 1)); break;
 		case 'q': return 0;
 		default: ack(out, -EINVAL); break;
