@@ -3,7 +3,7 @@
 #
 #   make run                 the main job: setup, build, boot x86_64, mirror a demo
 #   make check               every test: host, then each guest
-#   make check-host | check-x86_64
+#   make check-host | check-x86_64 | check-riscv64-nommu
 #   make module GUEST=x86_64 / make kernel GUEST=x86_64
 #   make bench
 #   make fmt                 rustfmt with the kernel's .rustfmt.toml
@@ -40,8 +40,8 @@ run:
 	$(S)/run-demo
 
 check:
-	$(S)/setup x86_64
-	$(S)/check host x86_64
+	$(S)/setup x86_64 riscv64-nommu
+	$(S)/check host x86_64 riscv64-nommu
 
 check-host:
 	$(S)/setup

@@ -33,8 +33,16 @@ const unsigned long vmatrack_c_offsets[VMATRACK_NR_OFFSETS] = {
 	OFF(vm_area_struct, vm_ops),
 	OFF(vm_area_struct, vm_pgoff),
 	OFF(vm_area_struct, vm_file),
+#ifdef CONFIG_NUMA
 	OFF(vm_area_struct, vm_policy),
+#else
+	VMATRACK_ABSENT,
+#endif
+#ifdef CONFIG_ANON_VMA_NAME
 	OFF(vm_area_struct, anon_name),
+#else
+	VMATRACK_ABSENT,
+#endif
 	OFF(vm_area_struct, vm_userfaultfd_ctx),
 	OFF(file, f_path),
 	OFF(file, f_inode),

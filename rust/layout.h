@@ -15,6 +15,8 @@ struct vmatrack_merge_attrs {
 };
 
 #define VMATRACK_NR_OFFSETS 24
+/* A field this configuration does not have (rust/glue/vma_fields.rs). */
+#define VMATRACK_ABSENT (~0UL)
 
 extern const unsigned long vmatrack_c_offsets[VMATRACK_NR_OFFSETS];
 void vmatrack_task_comm(struct task_struct *task, char *buf);

@@ -21,14 +21,17 @@
 #include <asm/syscall.h>
 #include <asm/unistd.h>
 
+#ifdef CONFIG_MMU
 /*
  * struct vma_merge_struct, whose merge state the verdict probes read, is
  * mm-internal: Kbuild adds the kernel's mm/ to the include path for this.
+ * nommu has no mm/vma.c, so no verdict probes.
  */
 #include <linux/mm.h>
 #include <linux/mempolicy.h>
 #include <linux/userfaultfd_k.h>
 #include "vma.h"
+#endif
 
 #include "probes.h"
 
@@ -87,11 +90,13 @@ static int store_gfp_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+#ifdef CONFIG_PER_VMA_LOCK
 static int vma_write_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	vmatrack_rs_vma_write((void *)regs_get_kernel_argument(regs, 0));
 	return 0;
 }
+#endif
 
 static int exit_mmap_pre(struct kprobe *p, struct pt_regs *regs)
 {
@@ -147,6 +152,7 @@ static int exec_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+#ifdef CONFIG_MMU
 /*
  * The kernel's own verdict on merges, to cross-check the store classifier.
  * vma_merge_new_range(vmg) returns the merged VMA or NULL; vma_modify(vmg)
@@ -189,6 +195,7 @@ static int modify_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		vmatrack_rs_kernel_merge(true);
 	return 0;
 }
+#endif /* CONFIG_MMU */
 
 /**
  * vmatrack_current_cause() - the system call current is in, as vmatrack's
@@ -251,10 +258,12 @@ static struct kretprobe krp_store_gfp = {
 	.data_size = sizeof(struct store_args),
 	.maxactive = 32,
 };
+#ifdef CONFIG_PER_VMA_LOCK
 static struct kprobe kp_vma_write = {
 	.symbol_name = "__vma_start_write",
 	.pre_handler = vma_write_pre,
 };
+#endif
 static struct kprobe kp_exit_mmap = {
 	.symbol_name = "exit_mmap",
 	.pre_handler = exit_mmap_pre,
@@ -273,6 +282,7 @@ static struct kretprobe krp_post_fork = {
 	.maxactive = 8,
 };
 
+#ifdef CONFIG_MMU
 static struct kretprobe krp_merge_new = {
 	.kp.symbol_name = "vma_merge_new_range",
 	.entry_handler = merge_new_entry,
@@ -287,10 +297,14 @@ static struct kretprobe krp_modify = {
 	.data_size = sizeof(struct vma_merge_struct *),
 	.maxactive = 16,
 };
+#endif
 
 /*
  * In the order of PROBE_NAMES (rust/glue/probes.rs). A kretprobe entry has
- * .krp set (its .kp is the kretprobe's own kprobe).
+ * .krp set (its .kp is the kretprobe's own kprobe). An entry with no .kp
+ * is a probe this configuration does not have (no per-VMA lock without
+ * CONFIG_PER_VMA_LOCK, no mm/vma.c merge functions without CONFIG_MMU, as
+ * on nommu): it is skipped.
  */
 static const struct {
 	struct kprobe *kp;
@@ -298,12 +312,21 @@ static const struct {
 } probes[VMATRACK_NR_PROBES] = {
 	{ &kp_store_prealloc, NULL },
 	{ &krp_store_gfp.kp, &krp_store_gfp },
+#ifdef CONFIG_PER_VMA_LOCK
 	{ &kp_vma_write, NULL },
+#else
+	{ NULL, NULL },
+#endif
 	{ &kp_exit_mmap, NULL },
 	{ &krp_post_fork.kp, &krp_post_fork },
 	{ &krp_exec.kp, &krp_exec },
+#ifdef CONFIG_MMU
 	{ &krp_merge_new.kp, &krp_merge_new },
 	{ &krp_modify.kp, &krp_modify },
+#else
+	{ NULL, NULL },
+	{ NULL, NULL },
+#endif
 };
 
 /**
@@ -319,6 +342,8 @@ int vmatrack_probes_register(void)
 	for (i = 0; i < VMATRACK_NR_PROBES; i++) {
 		struct kprobe *kp = probes[i].kp;
 
+		if (!kp)
+			continue;
 		/* A kprobe struct may be registered again only when cleared. */
 		kp->addr = NULL;
 		kp->flags = 0;
@@ -344,7 +369,7 @@ void vmatrack_unregister_one(int i)
 {
 	if (probes[i].krp)
 		unregister_kretprobe(probes[i].krp);
-	else
+	else if (probes[i].kp)
 		unregister_kprobe(probes[i].kp);
 }
 
@@ -362,11 +387,12 @@ void vmatrack_probes_unregister(void)
  * @i: index into the probe list.
  *
  * For the kretprobe this adds the return probes lost to a full instance
- * pool. Return: the count, 0 for a bad index.
+ * pool. Return: the count; 0 for a bad index or a probe this
+ * configuration does not have.
  */
 unsigned long vmatrack_probe_nmissed(int i)
 {
-	if (i < 0 || i >= VMATRACK_NR_PROBES)
+	if (i < 0 || i >= VMATRACK_NR_PROBES || !probes[i].kp)
 		return 0;
 	return probes[i].kp->nmissed + (probes[i].krp ? probes[i].krp->nmissed : 0);
 }

@@ -63,6 +63,11 @@ pub(crate) unsafe fn merge_attrs(vma: *const bindings::vm_area_struct) -> VmaMer
     }
 }
 
+/// `VMATRACK_ABSENT` in `rust/layout.h`: a field this configuration does
+/// not have (see `super::vma_fields`); both sides give it.
+#[cfg(any(not(CONFIG_NUMA), not(CONFIG_ANON_VMA_NAME)))]
+const ABSENT: usize = usize::MAX;
+
 /// The same fields, in the same order as `rust/layout.c`, as bindgen has them.
 const RUST_OFFSETS: [(&str, usize); NR_OFFSETS] = [
     (
@@ -125,11 +130,17 @@ const RUST_OFFSETS: [(&str, usize); NR_OFFSETS] = [
     ),
     (
         "vm_area_struct.vm_policy",
+        #[cfg(CONFIG_NUMA)]
         offset_of!(bindings::vm_area_struct, vm_policy),
+        #[cfg(not(CONFIG_NUMA))]
+        ABSENT,
     ),
     (
         "vm_area_struct.anon_name",
+        #[cfg(CONFIG_ANON_VMA_NAME)]
         offset_of!(bindings::vm_area_struct, anon_name),
+        #[cfg(not(CONFIG_ANON_VMA_NAME))]
+        ABSENT,
     ),
     (
         "vm_area_struct.vm_userfaultfd_ctx",

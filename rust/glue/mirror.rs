@@ -294,7 +294,14 @@ impl Mirror {
             Outcome::Stale
         };
         // The VMA's fields may be finished after the store: re-read later.
+        #[cfg(CONFIG_MMU)]
         live.dirty.insert(index, last);
+        // Without an MMU, split_vma() also moves the neighbouring old VMA's
+        // vm_start and vm_pgoff in place, with no store of its own and no
+        // per-VMA lock to probe: re-read the VMAs touching the range too.
+        #[cfg(not(CONFIG_MMU))]
+        live.dirty
+            .insert(index.saturating_sub(1), last.saturating_add(1));
         let seq = live.events.push_what(op, index, last, outcome, what);
         self.events_total.store(seq, Ordering::Relaxed);
     }
@@ -1066,6 +1073,8 @@ impl Mirror {
                 }
             }
         }
+        #[cfg(not(CONFIG_MMU))]
+        super::nommu::note_mremapped(&lock, user, f);
         Ok(bad + mismatched)
     }
 

@@ -13,6 +13,8 @@ pub(crate) mod layout;
 pub(crate) mod maple_peer;
 pub(crate) mod mirror;
 pub(crate) mod names;
+#[cfg(not(CONFIG_MMU))]
+pub(crate) mod nommu;
 pub(crate) mod platform;
 pub(crate) mod probes;
 pub(crate) mod rawfile;
@@ -20,3 +22,4 @@ pub(crate) mod rng;
 pub(crate) mod selftest;
 pub(crate) mod target;
 pub(crate) mod vma;
+pub(crate) mod vma_fields;

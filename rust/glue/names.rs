@@ -83,12 +83,13 @@ impl NameTable {
                 self.insert(ids.id(v.vm_file), s.to_bytes())?;
             }
         }
+        let anon_name = super::vma_fields::anon_name(v);
         // SAFETY: `anon_name` of a VMA under the caller's mmap lock.
-        let anon = unsafe { anon_name_id(ids, v.anon_name) };
+        let anon = unsafe { anon_name_id(ids, anon_name) };
         if anon.is_some() && self.get(anon).is_none() {
             // SAFETY: `anon_name` is a valid, NUL-terminated `anon_vma_name`
             // while the VMA holds its reference.
-            let s = unsafe { CStr::from_char_ptr((*v.anon_name).name.as_ptr()) };
+            let s = unsafe { CStr::from_char_ptr((*anon_name).name.as_ptr()) };
             self.insert(anon, s.to_bytes())?;
         }
         Ok(())

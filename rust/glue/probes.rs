@@ -49,6 +49,49 @@
 //!
 //! Every one of these symbols is in this kernel's System.map (checked by
 //! the registration itself: a missing or inlined symbol fails `target`).
+//!
+//! # nommu (`!CONFIG_MMU`, the riscv64-nommu guest)
+//!
+//! * **Ranges**: the same two store probes. mm/nommu.c changes `mm_mt`
+//!   only through `vma_iter_store_new()` (`do_mmap`, `split_vma`),
+//!   `vma_iter_clear()` (`delete_vma_from_mm`) and `vma_iter_clear_gfp()`
+//!   (`vmi_shrink_vma`), which end in `mas_store_prealloc()` and
+//!   `mas_store_gfp()` under the mmap write lock, and `__mt_destroy()` in
+//!   `exit_mmap()`. The argument above holds unchanged.
+//! * **No `__vma_start_write`**: there is no per-VMA lock
+//!   (`CONFIG_PER_VMA_LOCK` needs `CONFIG_MMU`), so that probe is not
+//!   registered and not listed; nor are the merge-verdict probes (there is
+//!   no `mm/vma.c`, and nommu never merges VMAs). nommu has no `mprotect`, `madvise`,
+//!   `mlock` fixups, anon names, mempolicies or userfaultfd, the
+//!   attributes that change in place on MMU kernels. The one in-place
+//!   change next to a store is `split_vma()` with `new_below`: it stores
+//!   the new lower VMA and moves the old VMA's `vm_start` and `vm_pgoff`
+//!   up in place (the old VMA's tree range is already right). So on nommu
+//!   a store marks dirty its range *widened by one byte on each side*:
+//!   readers re-read the VMAs touching a store too (found by the suite's
+//!   middle-page munmap test: `pgoff` went stale without it). Every other
+//!   write to a VMA in mm/nommu.c happens before its store, or is
+//!   `vm_start`/`vm_end` moving with a store or clear of the range left.
+//!   `vmalloc_user()` setting `VM_USERMAP` on a user VMA is not tracked
+//!   (no in-tree caller maps a user VMA that way).
+//! * **mremap** changes `vm_end` in place (`do_mremap()` in mm/nommu.c:
+//!   shrink, or grow back up to the region's size) with no tree store:
+//!   the tree keeps the old range. The shadow mirrors the tree, so it
+//!   keeps the old range too, and `check` trusts the tree: it compares the
+//!   tree's ranges (which is what `find_vma`, `munmap` and `exit_mmap`
+//!   act on), stays `ok`, and lists each VMA whose `vm_end` differs from
+//!   its tree range as a `# nommu mremap` note (`super::nommu`). `maps`
+//!   then differs from `/proc/PID/maps` (which prints `vm_end`) in that
+//!   line's end, until the VMA grows back or is replaced.
+//! * **fork** (`clone` without `CLONE_VM`) copies no VMAs (nommu
+//!   `dup_mmap()` copies only the exe file): a `follow`ed child would
+//!   start with an empty tree (not exercised: such a child runs on its
+//!   parent's memory, so the nommu suite makes none). `vfork` children
+//!   share the parent's mm and are never followed (as on MMU kernels).
+//!   In `follow` mode the exit check compares `vm_end`, so a process
+//!   that exits with a VMA shrunk by mremap counts as a failed check.
+//! * `exit_mmap`, `sched_post_fork` and `begin_new_exec` exist and are
+//!   probed as on MMU kernels.
 
 use core::{
     ffi::c_int,
@@ -127,21 +170,26 @@ pub(crate) fn unregister() {
     }
 }
 
-/// Per probe: name, hits, nmissed.
-pub(crate) fn stats() -> [(&'static str, u64, usize); NR_PROBES] {
-    let mut out = [("", 0, 0); NR_PROBES];
-    for (i, o) in out.iter_mut().enumerate() {
+/// Whether this configuration has probe `i` (`rust/probes.c` leaves out
+/// `__vma_start_write` without `CONFIG_PER_VMA_LOCK`, and the merge
+/// verdicts (6, 7) without `CONFIG_MMU`: nommu has no `mm/vma.c`).
+const fn present(i: usize) -> bool {
+    (i != 2 || cfg!(CONFIG_PER_VMA_LOCK)) && (!matches!(i, 6 | 7) || cfg!(CONFIG_MMU))
+}
+
+/// Per probe this configuration has: name, hits, nmissed.
+pub(crate) fn stats() -> impl Iterator<Item = (&'static str, u64, usize)> {
+    (0..NR_PROBES).filter(|&i| present(i)).map(|i| {
         // SAFETY: Reading a counter of a (possibly unregistered) static probe.
         let missed = unsafe { vmatrack_probe_nmissed(i as c_int) };
-        *o = (PROBE_NAMES[i], HITS[i].load(Ordering::Relaxed), missed);
-    }
-    out
+        (PROBE_NAMES[i], HITS[i].load(Ordering::Relaxed), missed)
+    })
 }
 
 /// The sum of every probe's `nmissed`: when it grows, a change may have
 /// been missed.
 pub(crate) fn nmissed_total() -> usize {
-    stats().iter().map(|s| s.2).sum()
+    stats().map(|s| s.2).sum()
 }
 
 /// The mirror, if probes are live. Handlers run between `register` and

@@ -19,6 +19,7 @@ use super::{
     layout::merge_attrs,
     maple_peer::ma_state,
     names::{anon_name_id, NameTable},
+    vma_fields,
 };
 use crate::engine::{
     maps::MmLayout,
@@ -77,7 +78,12 @@ pub(crate) unsafe fn read_vma(
         }
     }
     // SAFETY: As above.
-    let (m, anon_name) = unsafe { (merge_attrs(vma), anon_name_id(ids, v.anon_name)) };
+    let (m, anon_name) = unsafe {
+        (
+            merge_attrs(vma),
+            anon_name_id(ids, vma_fields::anon_name(v)),
+        )
+    };
     let rec = VmaRecord {
         vma: ids.id(vma),
         flags: r.flags() as u64,
@@ -88,7 +94,7 @@ pub(crate) unsafe fn read_vma(
         special,
         merge: MergeAttrs {
             mempolicy: m.mempolicy,
-            uffd_ctx: ids.id(v.vm_userfaultfd_ctx.ctx),
+            uffd_ctx: ids.id(vma_fields::uffd_ctx(v)),
             anon_vma_fork_child: m.anon_vma_fork_child,
             has_close,
             anon_pgoff_shift: m
@@ -129,7 +135,14 @@ pub(crate) fn walk(
         }
         let vma = e.cast::<bindings::vm_area_struct>();
         // SAFETY: Entries of `mm_mt` are VMAs; the lock keeps them valid.
-        let (start, end, rec) = unsafe { read_vma(vma, ids, false) };
+        let (vm_start, vm_end, rec) = unsafe { read_vma(vma, ids, false) };
+        // nommu's mremap moves `vm_end` without a tree store: the shadow
+        // mirrors the tree, so there the range is the tree's (`super::nommu`).
+        let (start, end) = if cfg!(CONFIG_MMU) {
+            (vm_start, vm_end)
+        } else {
+            (mas.index, mas.last.wrapping_add(1))
+        };
         // SAFETY: As above.
         unsafe { names.add_vma(vma, ids) }?;
         f(start, end, rec)?;

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nommu_suite: the riscv64-nommu guest's tests of vmatrack, KTAP.
+ *
+ * One behaviour per test. The target is nommu_target, started with
+ * vfork+exec and driven over two pipes, so it is quiescent whenever its
+ * maps are compared. What nommu cannot do (fork with copied VMAs,
+ * mprotect) is skipped with the reason. The output has the shape of the
+ * kselftest runner's ("# ok N ..." leaves, then "ok 1 selftests: ..."),
+ * which scripts/check counts.
+ */
+#include "nommu.h"
+
+#define DBG "/sys/kernel/debug/vmatrack/"
+#define BUF 16384
+
+static char buf_a[BUF], buf_b[BUF], buf_t[BUF];
+static int cmd_fd, ack_fd, tpid;
+static char tpid_s[24];
+static char proc_maps[64];
+
+/* Reads the target's next answer ("k RESULT"); -1001 on a bad line. */
+static long target_answer(void)
+{
+	char b[32];
+	long n = 0, v = 0, sign = 1, i = 2;
+
+	while (n < (long)sizeof(b) - 1 && sys_read(ack_fd, b + n, 1) == 1 && b[n] != '\n')
+		n++;
+	b[n] = 0;
+	if (!str_starts(b, "k "))
+		return -1001;
+	if (b[i] == '-')
+		sign = -1, i++;
+	for (; b[i] >= '0' && b[i] <= '9'; i++)
+		v = v * 10 + b[i] - '0';
+	return sign * v;
+}
+
+/* Sends command @c to the target; returns its answer. */
+static long target_do(char c)
+{
+	if (sys_write(cmd_fd, &c, 1) != 1)
+		return -1000;
+	return target_answer();
+}
+
+static long target_field(const char *key)
+{
+	if (read_file(DBG "target", buf_t, BUF) < 0)
+		return -1;
+	return field(buf_t, key);
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Shows up to 12 lines of @s as KTAP diagnostics, prefixed with @what. */
+static void show(const char *what, const char *s)
+{
+	char line[160];
+	int lines = 0;
+
+	while (*s && lines < 12) {
+		size_t n = 0;
+
+		while (s[n] && s[n] != '\n' && n < sizeof(line) - 1)
+			n++;
+		memcpy(line, s, n);
+		line[n] = 0;
+		ktap_diag(what, line);
+		s += n;
+		while (*s && *s != '\n')
+			s++;
+		if (*s)
+			s++;
+		lines++;
+	}
+}
+
+/* maps equals /proc/PID/maps; on a difference both are shown. */
+static int maps_equal(void)
+{
+	long a = read_file(DBG "maps", buf_a, BUF), b = read_file(proc_maps, buf_b, BUF);
+
+	if (a >= 0 && b > 0 && a == b && !memcmp(buf_a, buf_b, a))
+		return 1;
+	show("vmatrack maps: ", buf_a);
+	show("/proc maps:    ", buf_b);
+	return 0;
+}
+
+/* check says exactly "ok vmas=N" for N = the target's VMAs (no notes). */
+static int check_ok(void)
+{
+	char want[48] = "ok vmas=";
+
+	if (read_file(proc_maps, buf_b, BUF) <= 0 || read_file(DBG "check", buf_a, BUF) < 0)
+		return 0;
+	fmt_ulong(want + 8, count_lines(buf_b));
+	memcpy(want + str_len(want), "\n", 2);
+	if (str_eq(buf_a, want))
+		return 1;
+	show("check: ", buf_a);
+	return 0;
+}
+
+/* The hits of probe @name in `probes`, or -1. */
+static long probe_hits(const char *name)
+{
+	const char *l;
+
+	if (read_file(DBG "probes", buf_a, BUF) <= 0 || !(l = str_str(buf_a, name)))
+		return -1;
+	return field(l, "hits");
+}
+
+/* Writes @s to `target`; 0 or -errno. */
+static long write_target(const char *s)
+{
+	return write_file(DBG "target", s, str_len(s));
+}
+
+static void fmt_hex8(char *b, unsigned long v)
+{
+	char t[20];
+	int n = 0, i = 0;
+
+	do
+		t[n++] = "0123456789abcdef"[v & 15];
+	while (v >>= 4);
+	while (n < 8)
+		t[n++] = '0';
+	while (n)
+		b[i++] = t[--n];
+	b[i] = 0;
+}
+
+/* "START-END" as the maps files print it. */
+static void fmt_range(char *b, unsigned long s, unsigned long e)
+{
+	fmt_hex8(b, s);
+	b[str_len(b) + 1] = 0;
+	b[str_len(b)] = '-';
+	fmt_hex8(b + str_len(b), e);
+}
+
+/*
+ * After an in-place nommu mremap of the VMA at @addr to @now bytes (it was
+ * @was bytes in the tree): maps and /proc/PID/maps differ in that line
+ * only, maps showing the tree's end and /proc the VMA's vm_end.
+ */
+static int maps_differ_only_at(unsigned long addr, unsigned long was, unsigned long now)
+{
+	char ours[40], theirs[40];
+	const char *a = buf_a, *b = buf_b;
+	int other = 0, seen = 0;
+
+	if (read_file(DBG "maps", buf_a, BUF) < 0 || read_file(proc_maps, buf_b, BUF) <= 0)
+		return 0;
+	fmt_range(ours, addr, addr + was);
+	fmt_range(theirs, addr, addr + now);
+	while (*a && *b) {
+		size_t la = 0, lb = 0;
+
+		while (a[la] && a[la] != '\n')
+			la++;
+		while (b[lb] && b[lb] != '\n')
+			lb++;
+		if (str_starts(a, ours) && str_starts(b, theirs) && la == lb &&
+		    !memcmp(a + str_len(ours), b + str_len(theirs), la - str_len(ours)))
+			seen++;
+		else if (la != lb || memcmp(a, b, la))
+			other++;
+		a += la + (a[la] != 0);
+		b += lb + (b[lb] != 0);
+	}
+	if (seen == 1 && !other && !*a && !*b)
+		return 1;
+	show("vmatrack maps: ", buf_a);
+	show("/proc maps:    ", buf_b);
+	return 0;
+}
+
+static int start_target(void)
+{
+	int c[2], k[2];
+	char a1[2] = "0", a2[2] = "0";
+	char *argv[4], *envp[1] = { NULL };
+
+	if (sys_pipe2(c, 0) || sys_pipe2(k, 0) || c[0] > 9 || k[1] > 9)
+		return 0;
+	a1[0] = '0' + c[0];
+	a2[0] = '0' + k[1];
+	argv[0] = "nommu_target";
+	argv[1] = a1;
+	argv[2] = a2;
+	argv[3] = NULL;
+	tpid = (int)vfork_exec("/selftests/vmatrack/bin/nommu_target", argv, envp);
+	sys_close(c[0]);
+	sys_close(k[1]);
+	cmd_fd = c[1];
+	ack_fd = k[0];
+	if (tpid <= 0)
+		return 0;
+	fmt_ulong(tpid_s, tpid);
+	memcpy(proc_maps, "/proc/", 6);
+	memcpy(proc_maps + 6, tpid_s, str_len(tpid_s));
+	memcpy(proc_maps + 6 + str_len(tpid_s), "/maps", 6);
+	return target_answer() == 0; /* "k 0": ready */
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	char line[64];
+	long v, r, ev, rs, addr;
+	int ok;
+
+	(void)argc, (void)argv, (void)envp;
+	put("TAP version 13\n1..1\n# selftests: vmatrack: nommu_suite\n");
+	put("# TAP version 13\n# 1..18\n");
+
+	/* 1 */
+	v = read_file("/tmp/insmod.rc", line, sizeof(line));
+	r = read_file(DBG "version", buf_a, BUF);
+	ok = v > 0 && str_eq(line, "0\n") && r > 1 && buf_a[r - 1] == '\n';
+	if (!ok)
+		ktap_diag("finit_module: ", line);
+	else
+		ktap_diag("version ", buf_a);
+	ktap_result(ok, "module loaded (finit_module) and version readable", NULL);
+	if (!ok) {
+		put("# Bail out! vmatrack is not loaded\nnot ok 1 selftests: vmatrack: nommu_suite\n");
+		return 1;
+	}
+
+	/* 2 */
+	ok = 0;
+	if (start_target()) {
+		char w[32];
+
+		memcpy(w, tpid_s, str_len(tpid_s));
+		memcpy(w + str_len(tpid_s), "\n", 2);
+		ok = write_target(w) == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
+		     field(buf_t, "pid") == tpid && str_str(buf_t, " comm=nommu_target mode=single state=live ");
+		show("target: ", buf_t);
+	}
+	ktap_result(ok, "writing a vfork'd child's pid to target attaches to it", NULL);
+	if (!ok) {
+		put("# Bail out! cannot attach\nnot ok 1 selftests: vmatrack: nommu_suite\n");
+		return 1;
+	}
+
+	/* 3 */
+	ktap_result(maps_equal(), "maps equals /proc/PID/maps of a quiescent target", NULL);
+	/* 4 */
+	ktap_result(check_ok(), "check compares the shadow with the kernel's tree: ok", NULL);
+
+	/* 5 */
+	r = read_file(DBG "probes", buf_a, BUF);
+	ok = r > 0 && str_starts(buf_a, "# registered\n") && !str_str(buf_a, "__vma_start_write");
+	{
+		static const char *const names[] = { "mas_store_prealloc", "mas_store_gfp", "exit_mmap",
+						     "sched_post_fork", "begin_new_exec" };
+		for (int i = 0; i < 5; i++) {
+			const char *l = str_str(buf_a, names[i]);
+
+			ok = ok && l && l[str_len(names[i])] == ' ' &&
+			     field(l, "nmissed") == 0;
+		}
+	}
+	if (!ok)
+		show("probes: ", buf_a);
+	ktap_result(ok, "probes: the five store/exit/fork/exec probes, none missed, no __vma_start_write", NULL);
+
+	/* 6, 7: live changes arrive through the store probes, no resync. */
+	ev = target_field("events");
+	rs = target_field("resyncs");
+	v = target_do('m');
+	ok = v == 0 && target_field("events") >= ev + 6 && target_field("resyncs") == rs &&
+	     check_ok() && maps_equal() && target_field("resyncs") == rs;
+	ktap_result(ok, "mmap of six regions by the target arrives live (events grow, no resync)", NULL);
+	ev = target_field("events");
+	v = target_do('u');
+	ok = v == 0 && target_field("events") >= ev + 3 && check_ok() && maps_equal() &&
+	     target_field("resyncs") == rs;
+	ktap_result(ok, "munmap of three regions by the target arrives live (events grow, no resync)", NULL);
+
+	/* 8: nommu mremap moves vm_end in place, with no tree store. */
+	addr = target_do('s');
+	ok = addr > 0 && maps_differ_only_at(addr, 4 * PAGE, PAGE);
+	r = read_file(DBG "check", buf_a, BUF);
+	{
+		char note[96] = "# nommu mremap: ";
+		char *p = note + str_len(note);
+
+		fmt_range(p, addr, addr + 4 * PAGE);
+		/* fmt_range pads to 8 digits; the note uses %x: same for these addresses. */
+		p += str_len(p);
+		memcpy(p, " in the tree, vm_end ", 22);
+		fmt_hex8(p + str_len(p), addr + PAGE);
+		ok = ok && r > 0 && str_starts(buf_a, note) && str_str(buf_a, "\nok vmas=") &&
+		     target_field("resyncs") == rs;
+		show("check: ", buf_a);
+	}
+	ktap_result(ok, "mremap shrink in place: the shadow keeps the tree's range, check ok with a note", NULL);
+	/* 9 */
+	v = target_do('g');
+	ok = v == addr && maps_equal() && check_ok();
+	ktap_result(ok, "mremap grow back in place: maps equal /proc/PID/maps again, check ok", NULL);
+
+	/* 10 */
+	{
+		static const char *const bad[] = { "abc\n", "12x\n", "-1\n", " 1\n", "+1\n", "1 2\n",
+						   "99999999\n", "2\n",
+						   "1111111111111111111111111111111111111111111111111111"
+						   "1111111111111111111111111111111111111111111111111111"
+						   "1111111111111111111111111111111111111111111111111111\n" };
+		ok = 1;
+		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			r = write_target(bad[i]);
+			if (r != -EINVAL) {
+				char n[24];
+
+				ok = 0;
+				ktap_diag("not EINVAL for: ", bad[i]);
+				ktap_diag("got -", fmt_ulong(n, -r));
+			}
+		}
+		ok = ok && target_field("pid") == tpid;
+	}
+	ktap_result(ok, "bad writes to target return EINVAL and change nothing", NULL);
+	/* 11 */
+	r = write_target("4000\n");
+	ok = r == -ESRCH && target_field("pid") == tpid;
+	ktap_result(ok, "an unknown pid returns ESRCH and changes nothing", NULL);
+
+	/* 12 */
+	v = target_do('p');
+	if (v == -ENOSYS) {
+		ktap_result(1, "mprotect split mirrored", "nommu: mprotect returns ENOSYS (no in-place flag changes)");
+	} else {
+		ok = v == 0 && check_ok() && maps_equal();
+		ktap_result(ok, "mprotect split mirrored", NULL);
+	}
+	/* 13 */
+	ktap_result(1, "fork: follow moves to a child with the parent's VMAs copied",
+		    "nommu: no fork; clone without CLONE_VM copies no VMAs (dup_mmap copies only the exe file)");
+
+	/* 14, 15: partial munmap goes through mas_store_gfp on nommu. */
+	ev = target_field("events");
+	v = target_do('h');
+	ok = v == 0 && target_field("events") > ev && check_ok() && maps_equal() &&
+	     target_field("resyncs") == rs && probe_hits("mas_store_gfp") > 0;
+	ktap_result(ok, "munmap of a region's last page (vmi_shrink_vma, mas_store_gfp) arrives live", NULL);
+	ev = target_field("events");
+	v = target_do('H');
+	ok = v == 0 && target_field("events") >= ev + 2 && check_ok() && maps_equal() &&
+	     target_field("resyncs") == rs;
+	ktap_result(ok, "munmap of a middle page (split_vma, then shrink) arrives live", NULL);
+
+	/* 16 */
+	v = target_do('U');
+	ok = v == 0 && check_ok() && maps_equal();
+	target_do('q');
+	{
+		int st = 0;
+
+		sys_wait4(tpid, &st, 0);
+	}
+	ok = ok && read_file(DBG "target", buf_t, BUF) > 0 && str_str(buf_t, " state=exited ") &&
+	     read_file(DBG "check", buf_a, BUF) > 0 && str_eq(buf_a, "# exited\n");
+	if (!ok)
+		show("target: ", buf_t);
+	ktap_result(ok, "the target unmaps the rest and exits: state=exited, check says so", NULL);
+
+	/* 17 */
+	ok = write_target("none\n") == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
+	     str_str(buf_t, " state=detached ") && read_file(DBG "probes", buf_a, BUF) > 0 &&
+	     str_starts(buf_a, "# not registered");
+	ktap_result(ok, "writing none detaches and unregisters the probes", NULL);
+
+	/* 18 */
+	r = sys_delete_module("vmatrack", O_NONBLOCK);
+	ktap_result(r == 0, "the module unloads (delete_module)", NULL);
+
+	put("# # Totals: pass:");
+	put_num(ktap_n - ktap_fails - ktap_skips);
+	put(" fail:");
+	put_num(ktap_fails);
+	put(" skip:");
+	put_num(ktap_skips);
+	put("\n");
+	put(ktap_fails ? "not ok 1 selftests: vmatrack: nommu_suite\n" : "ok 1 selftests: vmatrack: nommu_suite\n");
+	return ktap_fails ? 1 : 0;
+}
