@@ -114,8 +114,9 @@ impl Subject {
         Ok(match self {
             Subject::Plain(t) => Subject::Plain(t.dup(Gfp::Kernel).map_err(|_| ENOMEM)?),
             Subject::Rcu(t) => {
-                let g = KernelPlatform.read_lock();
-                Subject::Rcu(t.dup(Gfp::Kernel, &g).map_err(|_| ENOMEM)?.into_rcu())
+                // As the writer: a reader's copy could not sleep to allocate.
+                let w = t.try_write().ok_or(EBUSY)?;
+                Subject::Rcu(w.dup(Gfp::Kernel).map_err(|_| ENOMEM)?.into_rcu())
             }
             Subject::C(t) => Subject::C(t.dup()?),
         })

@@ -164,11 +164,22 @@ impl CMapleTree {
     }
 
     /// `mtree_dup()`: a copy with the same flags.
+    ///
+    /// `mtree_dup` allocates with both trees' spinlocks held, so it must not
+    /// sleep: `GFP_NOWAIT` (the VMA tree's fork path, `__mt_dup`, may sleep
+    /// because the mmap lock is a sleeping lock; these trees lock
+    /// themselves).
     pub(crate) fn dup(&self) -> Result<Self> {
         let new = Self::new(self.rcu)?;
         // SAFETY: Both trees are initialised, with the same flags; `new` is
         // empty. `mtree_dup` takes both locks itself.
-        to_result(unsafe { bindings::mtree_dup(self.raw(), new.raw(), bindings::GFP_KERNEL) })?;
+        to_result(unsafe {
+            bindings::mtree_dup(
+                self.raw(),
+                new.raw(),
+                bindings::GFP_NOWAIT | bindings::__GFP_NOWARN,
+            )
+        })?;
         Ok(new)
     }
 }

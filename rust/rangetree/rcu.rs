@@ -165,6 +165,11 @@ impl<V: Copy + Send + Sync, P: Platform> RcuRangeTree<V, P> {
     }
 
     /// Copies one snapshot into a new plain-mode tree in `O(n)`.
+    ///
+    /// A reader's copy: the guard keeps the nodes alive, so `gfp` must not
+    /// sleep (in the kernel an RCU read-side section may not); use
+    /// [`RcuWriter::dup`], which needs no guard, to allocate with
+    /// [`Gfp::Kernel`].
     pub fn dup(&self, gfp: Gfp, _g: &P::ReadGuard) -> Result<RangeTree<V, P>, AllocError>
     where
         P: Clone,
@@ -304,6 +309,21 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
     pub fn cursor(&mut self, index: usize) -> Cursor<'_, V, P> {
         let sh = self.sh();
         Cursor::new(sh, self.st(), index)
+    }
+
+    /// Copies the tree into a new plain-mode tree in `O(n)`.
+    ///
+    /// As the one writer we keep every node alive (only a writer retires
+    /// nodes), so no read guard is needed and `gfp` may sleep.
+    pub fn dup(&self, gfp: Gfp) -> Result<RangeTree<V, P>, AllocError>
+    where
+        P: Clone,
+    {
+        let sh = self.sh();
+        let root = sh.root();
+        let h = super::validate::height_of(root);
+        let n = Iter::<V>::new(root, 0, usize::MAX).count();
+        super::build::dup_from::<V, P>(sh.platform.clone(), root, h, n, gfp)
     }
 
     /// The entry containing `index` (no guard needed: only the writer frees).

@@ -158,8 +158,8 @@ impl RangeMap for OursRcu {
         Some((f, sum))
     }
     fn dup(&self) -> Option<Box<dyn RangeMap>> {
-        let g = self.t.platform().read_lock();
-        let t = self.t.dup(Gfp::Kernel, &g).expect("dup");
+        let w = self.t.try_write().expect("one writer");
+        let t = w.dup(Gfp::Kernel).expect("dup");
         Some(Box::new(Ours {
             t,
             pool: false,

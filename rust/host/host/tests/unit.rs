@@ -199,6 +199,20 @@ fn dup_copies_structure() {
 }
 
 #[test]
+fn rcu_writer_dup_copies_without_a_guard() {
+    let mut entries = Vec::new();
+    for i in 0..5_000usize {
+        entries.push((i * 8, i * 8 + 3, i as u64));
+    }
+    let r = tree(&entries).into_rcu();
+    let w = r.try_write().unwrap();
+    let d = w.dup(Gfp::Kernel).unwrap();
+    d.validate().unwrap();
+    assert_eq!(all(&d), entries);
+    assert_eq!(d.node_count(), w.node_count());
+}
+
+#[test]
 fn cursor_walks_and_stores_in_place() {
     let mut t = tree(&[(10, 19, 1), (20, 29, 2), (40, 49, 3)]);
     let mut c = t.cursor(15);
