@@ -397,6 +397,24 @@ unsigned long vmatrack_probe_nmissed(int i)
 	return probes[i].kp->nmissed + (probes[i].krp ? probes[i].krp->nmissed : 0);
 }
 
+/**
+ * vmatrack_stack_left() - bytes of kernel stack left below the caller.
+ *
+ * Probe handlers run on the stack of the task that hit the probe, deep in
+ * an mm path; this measures how deep. Return: the distance from the
+ * caller's frame to the end of current's task stack, or ULONG_MAX when the
+ * caller is not on that stack (an interrupt or exception stack).
+ */
+unsigned long vmatrack_stack_left(void)
+{
+	unsigned long sp = (unsigned long)__builtin_frame_address(0);
+	unsigned long lo = (unsigned long)task_stack_page(current);
+
+	if (sp < lo || sp >= lo + THREAD_SIZE)
+		return ULONG_MAX;
+	return sp - lo;
+}
+
 static void irq_work_fn(struct irq_work *w)
 {
 	vmatrack_rs_irq_work();

@@ -12,5 +12,6 @@ unsigned long vmatrack_probe_nmissed(int i);
 void vmatrack_kick(void);
 void vmatrack_kick_sync(void);
 unsigned int vmatrack_current_cause(void);
+unsigned long vmatrack_stack_left(void);
 
 #endif /* VMATRACK_PROBES_H */

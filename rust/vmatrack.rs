@@ -8,8 +8,9 @@
 //! same source also builds on the host with cargo.
 
 use glue::{
+    deferred::NodeCache,
     mirror::{self, MapsFile, Mirror, StatsFile, TargetFile, UnmergedFile},
-    rawfile::{CommandFile, LineFile, RawFile},
+    rawfile::{CommandFile, LineFile, RawFile, ShowFn},
 };
 use kernel::{
     debugfs,
@@ -50,15 +51,9 @@ const DIR: &CStr = c"vmatrack";
 /// The module version, as shown by the `version` debugfs file.
 const VERSION: &str = "0.1.0";
 
-/// What `version` prints: the bare version string and a newline.
-struct Version;
-
-impl core::fmt::Debug for Version {
-    // `kernel::debugfs` renders a file through `Debug`; print the bare
-    // string rather than `Debug`'s quoted form so scripts can compare it.
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(VERSION)
-    }
+/// Renders `version`: the bare version string and a newline.
+fn show_version(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    writeln!(f, "{VERSION}")
 }
 
 /// Renders `selftest`: the range tree's in-kernel checks, KTAP.
@@ -87,31 +82,28 @@ fn show_bench(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
 }
 
 /// Everything the module owns; dropping it removes the debugfs files.
-#[pin_data]
+///
+/// Every file is a [`RawFile`] (see `glue::rawfile` for why not
+/// `kernel::debugfs` files): an open file pins the module.
 struct Vmatrack {
     _layout_checked: (),
-    #[pin]
-    _version: debugfs::File<Version>,
-    #[pin]
-    _selftest: debugfs::File<Instant<Monotonic>>,
-    #[pin]
-    _bench: debugfs::File<()>,
+    _version: RawFile<ShowFn<()>>,
+    _selftest: RawFile<ShowFn<Instant<Monotonic>>>,
+    _bench: RawFile<ShowFn<()>>,
     _target: RawFile<TargetFile>,
     _maps: RawFile<MapsFile>,
     _stats: RawFile<StatsFile>,
     _unmerged: RawFile<UnmergedFile>,
-    #[pin]
-    _tree: debugfs::File<Arc<Mirror>>,
-    #[pin]
-    _check: debugfs::File<Arc<Mirror>>,
-    #[pin]
-    _events: debugfs::File<Arc<Mirror>>,
-    #[pin]
-    _probes: debugfs::File<Arc<Mirror>>,
+    _tree: RawFile<ShowFn<Arc<Mirror>>>,
+    _check: RawFile<ShowFn<Arc<Mirror>>>,
+    _events: RawFile<ShowFn<Arc<Mirror>>>,
+    _probes: RawFile<ShowFn<Arc<Mirror>>>,
     // Dropped last: files go before their directory.
     _dir: debugfs::Dir,
     // Last of all: nothing of ours may run or wait in a queue after unload.
     _quiesce: Quiesce,
+    // After the quiesce: the shadow's nodes are all freed by then.
+    _node_cache: NodeCache,
 }
 
 /// Dropped last: waits for vmatrack's irq_work, frees what it left queued,
@@ -125,41 +117,49 @@ impl Drop for Quiesce {
     }
 }
 
-impl kernel::InPlaceModule for Vmatrack {
-    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        let dir = debugfs::Dir::new(DIR);
-        let mirror = Arc::pin_init(Mirror::new(), GFP_KERNEL);
-        try_pin_init!(Self {
-            // First: nothing is read through bindgen's struct layouts
-            // before they are known to match C's.
-            _layout_checked: glue::layout::check()?,
-            _version <- dir.read_only_file(c"version", Version),
-            _selftest <- dir.read_callback_file(c"selftest", Instant::now(), &show_selftest),
-            _bench <- dir.read_callback_file(c"bench", (), &show_bench),
-            // Raw files (see `glue::rawfile` for why), in the directory
-            // made above.
+impl kernel::Module for Vmatrack {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        // First: nothing is read through bindgen's struct layouts before
+        // they are known to match C's.
+        glue::layout::check()?;
+        // Fields are dropped in declaration order, so a failure below
+        // removes what was made, files before the directory, and quiesces.
+        let _node_cache = NodeCache::create()?;
+        let _quiesce = Quiesce;
+        let _dir = debugfs::Dir::new(DIR);
+        let mirror = Arc::pin_init(Mirror::new(), GFP_KERNEL)?;
+        Ok(Self {
+            _layout_checked: (),
+            _version: ShowFn::file(DIR, c"version", (), show_version)?,
+            _selftest: ShowFn::file(DIR, c"selftest", Instant::now(), show_selftest)?,
+            _bench: ShowFn::file(DIR, c"bench", (), show_bench)?,
             _target: CommandFile::create(
                 DIR,
                 c"target",
-                Arc::new(TargetFile(mirror.clone()?), GFP_KERNEL)?,
+                Arc::new(TargetFile(mirror.clone()), GFP_KERNEL)?,
             )?,
-            _maps: LineFile::create(DIR, c"maps", Arc::new(MapsFile(mirror.clone()?), GFP_KERNEL)?)?,
+            _maps: LineFile::create(
+                DIR,
+                c"maps",
+                Arc::new(MapsFile(mirror.clone()), GFP_KERNEL)?,
+            )?,
             _stats: CommandFile::create(
                 DIR,
                 c"stats",
-                Arc::new(StatsFile(mirror.clone()?), GFP_KERNEL)?,
+                Arc::new(StatsFile(mirror.clone()), GFP_KERNEL)?,
             )?,
             _unmerged: LineFile::create(
                 DIR,
                 c"unmerged",
-                Arc::new(UnmergedFile(mirror.clone()?), GFP_KERNEL)?,
+                Arc::new(UnmergedFile(mirror.clone()), GFP_KERNEL)?,
             )?,
-            _tree <- dir.read_callback_file(c"tree", mirror.clone()?, &mirror::show_tree),
-            _check <- dir.read_callback_file(c"check", mirror.clone()?, &mirror::show_check),
-            _events <- dir.read_callback_file(c"events", mirror.clone()?, &mirror::show_events),
-            _probes <- dir.read_callback_file(c"probes", mirror?, &mirror::show_probes),
-            _dir: dir,
-            _quiesce: Quiesce,
+            _tree: ShowFn::file(DIR, c"tree", mirror.clone(), mirror::show_tree)?,
+            _check: ShowFn::file(DIR, c"check", mirror.clone(), mirror::show_check)?,
+            _events: ShowFn::file(DIR, c"events", mirror.clone(), mirror::show_events)?,
+            _probes: ShowFn::file(DIR, c"probes", mirror, mirror::show_probes)?,
+            _dir,
+            _quiesce,
+            _node_cache,
         })
     }
 }

@@ -65,18 +65,36 @@ pub struct EventLog {
     next_seq: u64,
 }
 
-impl Default for EventLog {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl EventLog {
-    /// An empty log.
+    /// An empty log, by value: for the host. In the kernel use
+    /// [`EventLog::init_at`].
+    #[allow(clippy::new_without_default)]
     pub const fn new() -> Self {
         Self {
             ring: [None; EVENT_SLOTS],
             next_seq: 1,
+        }
+    }
+
+    /// Initialises an empty log at `slot`, in place.
+    ///
+    /// A log is 16 KiB, as large as a whole x86_64 kernel stack: building
+    /// one with [`EventLog::new`] and moving it into place can overflow the
+    /// stack (it did, at module load). This writes each slot where it lies.
+    ///
+    /// # Safety
+    ///
+    /// `slot` is valid for writes of a `Self` and aligned for it.
+    pub unsafe fn init_at(slot: *mut Self) {
+        // SAFETY: By the caller's contract `slot` may be written; `ring`
+        // and `next_seq` are fields of it, and `ring` holds `EVENT_SLOTS`
+        // elements.
+        unsafe {
+            let ring = (&raw mut (*slot).ring).cast::<Option<Event>>();
+            for i in 0..EVENT_SLOTS {
+                ring.add(i).write(None);
+            }
+            (&raw mut (*slot).next_seq).write(1);
         }
     }
 

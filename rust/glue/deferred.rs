@@ -11,16 +11,81 @@
 //! whether it still needs a grace period. Pushing is a compare-exchange
 //! loop (NMI-safe); the irq_work handler takes the whole list at once, so
 //! there is no ABA problem.
+//!
+//! Nodes come from vmatrack's own slab cache, `vmatrack_node` (not merged
+//! with any other cache), so that failslab can aim at exactly the shadow's
+//! allocations (`/sys/kernel/slab/vmatrack_node/failslab` plus failslab's
+//! `cache-filter`), and `/proc/slabinfo` shows what the shadow holds.
+//! `kfree()` takes objects of any slab cache, so the frees above need not
+//! know which allocator a node came from.
 
 use core::{
     alloc::Layout,
     ptr::{self, NonNull},
     sync::atomic::{AtomicPtr, Ordering},
 };
-use kernel::{bindings, ffi::c_void, sync::rcu};
+use kernel::{bindings, error::code::ENOMEM, ffi::c_void, prelude::*, sync::rcu};
 
 use super::platform::KernelPlatform;
-use crate::rangetree::{Gfp, Platform, RcuHead};
+use crate::engine::record::VmaRecord;
+use crate::rangetree::{node_layout, Gfp, Platform, RcuHead};
+
+/// The shadow's node cache, or null before [`NodeCache::create`] and
+/// after it was dropped.
+static NODE_CACHE: AtomicPtr<bindings::kmem_cache> = AtomicPtr::new(ptr::null_mut());
+
+/// The layout of the shadow's nodes: what `vmatrack_node` objects hold.
+fn shadow_node_layout() -> Layout {
+    node_layout::<VmaRecord>()
+}
+
+/// Owns the `vmatrack_node` slab cache while it lives.
+///
+/// # Invariants
+///
+/// `NODE_CACHE` holds a cache made by [`NodeCache::create`] from then until
+/// this is dropped; only one `NodeCache` exists at a time.
+pub(crate) struct NodeCache(());
+
+impl NodeCache {
+    /// Creates the cache. Module init calls this once, before any shadow
+    /// exists.
+    pub(crate) fn create() -> kernel::error::Result<Self> {
+        let l = shadow_node_layout();
+        let size = u32::try_from(l.size()).map_err(|_| ENOMEM)?;
+        let mut args = bindings::kmem_cache_args {
+            align: u32::try_from(l.align()).map_err(|_| ENOMEM)?,
+            ..Default::default()
+        };
+        // SAFETY: The name is a 'static NUL-terminated string (the cache
+        // keeps the pointer); `args` is valid for the call.
+        let c = unsafe {
+            bindings::__kmem_cache_create_args(
+                c"vmatrack_node".as_char_ptr(),
+                size,
+                &mut args,
+                1 << bindings::_slab_flag_bits__SLAB_NO_MERGE,
+            )
+        };
+        if c.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: published here, cleared only by `drop`.
+        NODE_CACHE.store(c, Ordering::Release);
+        Ok(Self(()))
+    }
+}
+
+impl Drop for NodeCache {
+    fn drop(&mut self) {
+        let c = NODE_CACHE.swap(ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: `c` came from `__kmem_cache_create_args` (type invariant).
+        // Module exit drops this after every shadow is gone and the
+        // deferred frees are drained; `kmem_cache_destroy` itself waits for
+        // frees still queued in `kvfree_call_rcu`.
+        unsafe { bindings::kmem_cache_destroy(c) };
+    }
+}
 
 /// Nodes waiting to be freed: a Treiber stack of their `RcuHead`s viewed as
 /// two words, `[next head, node address | NEEDS_GP]`.
@@ -95,7 +160,10 @@ pub(crate) fn drain_sync() {
 pub(crate) struct DeferredPlatform;
 
 // SAFETY:
-// * `alloc` is `KernelPlatform::alloc` (whose guarantees hold).
+// * `alloc` returns a `vmatrack_node` object (its size and alignment are
+//   the shadow's node layout) or, for any other layout, what
+//   `KernelPlatform::alloc` returns; slab objects of any cache may be
+//   passed to `kfree`/`kvfree_call_rcu`, which is how they are freed.
 // * `free` frees later, which the contract allows; `free_after_grace_period`
 //   frees through `kvfree_call_rcu` (after a grace period), later still.
 // * Neither sleeps: they only push onto a list and queue an irq_work.
@@ -107,7 +175,20 @@ unsafe impl Platform for DeferredPlatform {
     }
 
     fn alloc(&self, layout: Layout, gfp: Gfp) -> Option<NonNull<u8>> {
-        KernelPlatform.alloc(layout, gfp)
+        let c = NODE_CACHE.load(Ordering::Acquire);
+        if c.is_null() || layout != shadow_node_layout() {
+            return KernelPlatform.alloc(layout, gfp);
+        }
+        // As `KernelPlatform`'s flags (`kernel::alloc::Flags` does not
+        // give its raw value outside the kernel crate).
+        let flags = match gfp {
+            Gfp::Kernel => bindings::GFP_KERNEL,
+            Gfp::Atomic => bindings::GFP_NOWAIT | bindings::__GFP_NOWARN,
+            Gfp::PoolOnly => return None,
+        };
+        // SAFETY: `c` is the live node cache (it is destroyed only after
+        // every shadow is gone); its objects have `layout`.
+        NonNull::new(unsafe { bindings::kmem_cache_alloc_noprof(c, flags) }.cast())
     }
 
     unsafe fn free(&self, ptr: NonNull<u8>, layout: Layout) {

@@ -44,7 +44,7 @@ use super::{
     ids::IdKey,
     names::NameTable,
     probes,
-    rawfile::{Command, Lines},
+    rawfile::{Command, Lines, Show},
     target::{current_pid_max, resolve, Target},
     vma::{kernel_empty_area, layout, read_vma, vma_mm_and_range, walk},
 };
@@ -80,7 +80,8 @@ const USER_TOP: usize = (1 << 47) - 1;
 /// What the probe handlers update, under a try-lock.
 struct Live {
     dirty: DirtySet,
-    events: EventLog,
+    /// On the heap: 16 KiB, a whole kernel stack (see [`new_event_log`]).
+    events: KBox<EventLog>,
     /// What the stores did (`stats`); kept across targets until `reset`.
     merge: MergeStats,
 }
@@ -196,13 +197,13 @@ fn xa_is_internal(e: *mut c_void) -> bool {
 
 impl Mirror {
     /// A detached mirror with an empty shadow.
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
             ids: IdKey::new(),
             shadow: RangeTree::new(DeferredPlatform).into_rcu(),
             live: TryLock::new(Live {
                 dirty: DirtySet::new(),
-                events: EventLog::new(),
+                events: new_event_log()?,
                 merge: MergeStats::default(),
             }),
             target_tree: AtomicPtr::new(core::ptr::null_mut()),
@@ -245,6 +246,7 @@ impl Mirror {
         if !self.is_target_tree(tree) {
             return;
         }
+        probes::note_stack_left();
         let Some(mut live) = self.live.try_lock() else {
             self.stale.store(true, Ordering::Release);
             return;
@@ -415,7 +417,21 @@ impl Mirror {
     /// exec, before the first user instruction: move the mirror to the
     /// current process (its mm now) and snapshot.
     pub(crate) fn follow_current(&self) {
-        let mut st = self.state.lock();
+        // Not `lock()`: a detach holds the state lock while it waits for
+        // this work to finish (`probes::unregister`), having unpublished
+        // the mirror first. So wait for the lock only while the probes are
+        // live, and give the move up once they are going.
+        let mut st = loop {
+            if let Some(st) = self.state.try_lock() {
+                break st;
+            }
+            if !probes::live() {
+                return;
+            }
+            // SAFETY: Task work runs in process context, where sleeping is
+            // allowed.
+            unsafe { bindings::msleep(1) };
+        };
         let Some(follow) = st.target.as_ref().map(|a| a.follow) else {
             return;
         };
@@ -1099,7 +1115,14 @@ impl Mirror {
         writeln!(
             f,
             "# moves (follow, exec): asked={asked} busy={busy} done={moved} refused={refused}"
-        )
+        )?;
+        if let Some(n) = probes::stack_left_min() {
+            writeln!(
+                f,
+                "# stack: least left on entry to a store of the target: {n} bytes"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -1110,6 +1133,16 @@ impl PinnedDrop for Mirror {
         let mut st = self.state.lock();
         let _ = self.detach(&mut st);
     }
+}
+
+/// An empty event log on the heap, initialised where it lies: never on the
+/// stack, which it would overflow ([`EventLog::init_at`]).
+fn new_event_log() -> Result<KBox<EventLog>> {
+    let mut log = KBox::<EventLog>::new_uninit(GFP_KERNEL)?;
+    // SAFETY: `log` is a fresh allocation for an `EventLog`.
+    unsafe { EventLog::init_at(log.as_mut_ptr()) };
+    // SAFETY: `init_at` initialised it.
+    Ok(unsafe { log.assume_init() })
 }
 
 /// Fills the writer's pool to [`POOL_STORES`] worst-case stores' worth.
@@ -1139,11 +1172,13 @@ fn write_escaped(f: &mut fmt::Formatter<'_>, path: &[u8]) -> fmt::Result {
 /// The `target` file: reads show the target, writes choose it.
 pub(crate) struct TargetFile(pub(crate) Arc<Mirror>);
 
-impl Command for TargetFile {
+impl Show for TargetFile {
     fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.show_target(f)
     }
+}
 
+impl Command for TargetFile {
     fn run(&self, input: &mut UserSliceReader) -> Result {
         self.0.write_target(input)
     }
@@ -1152,11 +1187,13 @@ impl Command for TargetFile {
 /// The `stats` file: merge statistics; writing `reset` zeroes them.
 pub(crate) struct StatsFile(pub(crate) Arc<Mirror>);
 
-impl Command for StatsFile {
+impl Show for StatsFile {
     fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.show_stats(f)
     }
+}
 
+impl Command for StatsFile {
     fn run(&self, input: &mut UserSliceReader) -> Result {
         self.0.write_stats(input)
     }

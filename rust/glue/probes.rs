@@ -96,7 +96,7 @@
 use core::{
     ffi::c_int,
     ptr,
-    sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering},
 };
 use kernel::{bindings, ffi::c_void};
 
@@ -122,6 +122,25 @@ extern "C" {
     fn vmatrack_probes_unregister();
     fn vmatrack_probe_nmissed(i: c_int) -> usize;
     fn vmatrack_current_cause() -> u32;
+    fn vmatrack_stack_left() -> usize;
+}
+
+/// The least kernel stack left (bytes) seen on entry to a handler that
+/// went on to change the shadow; `usize::MAX` before the first.
+static STACK_LEFT_MIN: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Notes how much stack the current handler has left (see
+/// [`stack_left_min`]).
+pub(crate) fn note_stack_left() {
+    // SAFETY: Reads the frame address and `current`'s stack bounds.
+    let left = unsafe { vmatrack_stack_left() };
+    STACK_LEFT_MIN.fetch_min(left, Ordering::Relaxed);
+}
+
+/// The least stack left on entry to a shadow-changing handler so far, if
+/// one ran on a task stack.
+pub(crate) fn stack_left_min() -> Option<usize> {
+    Some(STACK_LEFT_MIN.load(Ordering::Relaxed)).filter(|&n| n != usize::MAX)
 }
 
 /// What the current task is in (a system call, numbered as
@@ -190,6 +209,11 @@ pub(crate) fn stats() -> impl Iterator<Item = (&'static str, u64, usize)> {
 /// been missed.
 pub(crate) fn nmissed_total() -> usize {
     stats().map(|s| s.2).sum()
+}
+
+/// Whether the probes are live: false once [`unregister`] has begun.
+pub(crate) fn live() -> bool {
+    !MIRROR.load(Ordering::Acquire).is_null()
 }
 
 /// The mirror, if probes are live. Handlers run between `register` and

@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! debugfs files that `kernel::debugfs` cannot make in 7.3.
+//! vmatrack's debugfs files, on raw `file_operations`.
 //!
+//! `kernel::debugfs` in 7.3 leaves `file_operations::owner` unset, so an
+//! open file does not pin the module: `rmmod` goes ahead, and when the file
+//! is closed later debugfs calls `release` through the `file_operations`
+//! of the unloaded module (`full_proxy_release()` reads `real_fops` from
+//! freed module memory). With a module loaded again at the same address
+//! that is a jump into whatever lies there now; it crashed our guest. So
+//! every file here sets `owner`, and the module makes all of its files
+//! with these types:
+//!
+//! * [`ShowFile`] renders the whole file through `single_open`, like
+//!   `kernel::debugfs`'s read-only files.
 //! * [`LineFile`] streams one line per item through a `seq_file` iterator.
 //!   `kernel::debugfs` renders through `single_open`, which re-renders the
 //!   whole file from the top each time its buffer doubles: for a
@@ -45,11 +56,14 @@ pub(crate) trait Lines: Send + Sync + 'static {
     fn show(&self, from: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result;
 }
 
-/// A file whose reads show a state and whose writes are commands.
-pub(crate) trait Command: Send + Sync + 'static {
+/// A file rendered whole at each read.
+pub(crate) trait Show: Send + Sync + 'static {
     /// Writes what a read shows.
     fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
 
+/// A file whose reads show a state and whose writes are commands.
+pub(crate) trait Command: Show {
     /// Runs the command written in `input` (one whole `write()`): an error
     /// is returned to the writer and must leave the state as it was.
     fn run(&self, input: &mut UserSliceReader) -> Result;
@@ -282,30 +296,30 @@ impl<T: Lines> LineFile<T> {
     }
 }
 
-/// A file of commands; see the module documentation.
-pub(crate) struct CommandFile<T: Command>(PhantomData<T>);
+/// A read-only file rendered whole at each read; see the module
+/// documentation.
+pub(crate) struct ShowFile<T: Show>(PhantomData<T>);
 
-impl<T: Command> CommandFile<T> {
+impl<T: Show> ShowFile<T> {
     const FOPS: bindings::file_operations = bindings::file_operations {
         owner: this_module::<crate::LocalModule>().as_ptr(),
         open: Some(Self::open),
         read: Some(bindings::seq_read),
-        write: Some(Self::write),
         llseek: Some(bindings::seq_lseek),
         release: Some(bindings::single_release),
         // SAFETY: All-zero is a valid `file_operations` (no operation).
         ..unsafe { core::mem::zeroed() }
     };
 
-    /// Creates `dir/name`, readable and writable by root only.
+    /// Creates `dir/name`, readable by root only.
     pub(crate) fn create(dir: &CStr, name: &CStr, data: Arc<T>) -> Result<RawFile<T>> {
-        RawFile::create(dir, name, 0o600, data, &Self::FOPS)
+        RawFile::create(dir, name, 0o400, data, &Self::FOPS)
     }
 
     /// # Safety
     ///
-    /// Called by the VFS as `file_operations::open` of a file made by
-    /// [`CommandFile::create`].
+    /// Called by the VFS as `file_operations::open` of a file whose inode's
+    /// private data is the `T` of a [`RawFile`].
     unsafe extern "C" fn open(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
         // SAFETY: `file` is being opened; the inode's private data is the
         // `T` of the `RawFile`, which outlives every operation on the file.
@@ -323,10 +337,58 @@ impl<T: Command> CommandFile<T> {
         seq.call_printf(format_args!("{}", Render(|f| src.show(f))));
         0
     }
+}
+
+/// What a [`ShowFile`] made by [`ShowFn::file`] shows: `show` applied to
+/// `data`.
+pub(crate) struct ShowFn<D: Send + Sync + 'static> {
+    data: D,
+    show: fn(&D, &mut fmt::Formatter<'_>) -> fmt::Result,
+}
+
+impl<D: Send + Sync + 'static> Show for ShowFn<D> {
+    fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.show)(&self.data, f)
+    }
+}
+
+impl<D: Send + Sync + 'static> ShowFn<D> {
+    /// Creates `dir/name`, readable by root only, showing `show(&data)`.
+    pub(crate) fn file(
+        dir: &CStr,
+        name: &CStr,
+        data: D,
+        show: fn(&D, &mut fmt::Formatter<'_>) -> fmt::Result,
+    ) -> Result<RawFile<Self>> {
+        ShowFile::create(dir, name, Arc::new(Self { data, show }, GFP_KERNEL)?)
+    }
+}
+
+/// A file of commands; see the module documentation.
+pub(crate) struct CommandFile<T: Command>(PhantomData<T>);
+
+impl<T: Command> CommandFile<T> {
+    const FOPS: bindings::file_operations = bindings::file_operations {
+        owner: this_module::<crate::LocalModule>().as_ptr(),
+        // Reads are those of a `ShowFile`.
+        open: Some(ShowFile::<T>::open),
+        read: Some(bindings::seq_read),
+        write: Some(Self::write),
+        llseek: Some(bindings::seq_lseek),
+        release: Some(bindings::single_release),
+        // SAFETY: All-zero is a valid `file_operations` (no operation).
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    /// Creates `dir/name`, readable and writable by root only.
+    pub(crate) fn create(dir: &CStr, name: &CStr, data: Arc<T>) -> Result<RawFile<T>> {
+        RawFile::create(dir, name, 0o600, data, &Self::FOPS)
+    }
 
     /// # Safety
     ///
-    /// `file_operations::write` contract, on a file opened by [`Self::open`].
+    /// `file_operations::write` contract, on a file opened by
+    /// [`ShowFile::open`] (which made the seq_file's `private` the `T`).
     unsafe extern "C" fn write(
         file: *mut bindings::file,
         buf: *const c_char,
@@ -342,7 +404,7 @@ impl<T: Command> CommandFile<T> {
             return EINVAL.to_errno() as isize;
         };
         // SAFETY: `single_open` made `private_data` the seq_file, whose
-        // `private` is the file's `T` (see `open`).
+        // `private` is the file's `T` (see `ShowFile::open`).
         let src = unsafe {
             &*(*(*file).private_data.cast::<bindings::seq_file>())
                 .private

@@ -64,7 +64,7 @@ use core::fmt;
 use core::ptr::NonNull;
 
 pub use cursor::Cursor;
-pub use node::{Geometry, GEOMETRY, INNER_SLOTS, LEAF_SLOTS, MAX_HEIGHT};
+pub use node::{node_layout, Geometry, GEOMETRY, INNER_SLOTS, LEAF_SLOTS, MAX_HEIGHT};
 pub use rcu::{RcuRangeTree, RcuWriter};
 pub use read::Iter;
 pub use tree::RangeTree;

@@ -139,7 +139,7 @@ union NodeMem<V: Copy> {
 
 /// The layout every node of a tree with values `V` is allocated with.
 #[inline]
-pub(crate) fn node_layout<V: Copy>() -> Layout {
+pub fn node_layout<V: Copy>() -> Layout {
     Layout::new::<NodeMem<V>>()
 }
 
