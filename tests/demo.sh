@@ -34,4 +34,31 @@ head -n 8 $D/tree
 echo "== in-kernel selftest of the range tree (against the kernel's C maple tree)"
 cat $D/selftest
 kill $pid
+
+echo
+echo "== demo workload 2: allocator -s 7 -n 6000 (a memory allocator's large blocks:"
+echo "   mmap, realloc through mremap that grows in place or moves, shrink, free,"
+echo "   madvise, guard pages); vmatrack switches to it before it starts"
+allocator -s 7 -n 6000 -b 64 -d 2 -z 600 >/tmp/alloc.out &
+pid=$!
+echo "$pid" >$D/target
+echo reset >$D/stats
+while [ ! -s /tmp/alloc.out ]; do sleep 1; done
+cat /tmp/alloc.out
+echo "== target"
+cat $D/target
+echo "== check"
+cat $D/check
+echo "== stats (merges made and missed since the attach; names in the README)"
+cat $D/stats
+echo "== unmerged (first 15 of $(wc -l <$D/unmerged) touching pairs that stay separate, with the reasons)"
+head -n 15 $D/unmerged
+# For scripts/picture on the host (run-demo cuts these out of the log).
+echo "-- begin maps"
+cat $D/maps
+echo "-- end maps"
+echo "-- begin unmerged"
+cat $D/unmerged
+echo "-- end unmerged"
+kill $pid
 echo none >$D/target
