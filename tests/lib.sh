@@ -18,3 +18,14 @@ kernel_log_clean() {
 vmatrack_loaded() {
 	[ -d /sys/module/vmatrack ]
 }
+
+# The guest this runs in (qemu/run puts it on the kernel command line).
+VMATRACK_GUEST=$(sed -n 's/.*vmatrack_guest=\([^ ]*\).*/\1/p' /proc/cmdline)
+
+# VMATRACK_SCALE: how much smaller the big workloads are here. The debug
+# kernel (KASAN, lockdep, kmemleak, DEBUG_VM_MAPLE_TREE) is about ten times
+# slower under TCG; the same tests run there with a tenth of the operations.
+case $VMATRACK_GUEST in
+*-debug) VMATRACK_SCALE=${VMATRACK_SCALE:-10} ;;
+*) VMATRACK_SCALE=${VMATRACK_SCALE:-1} ;;
+esac

@@ -9,6 +9,10 @@ export BASE_DIR
 # Our tests run workloads under TCG; give them longer than the default 45 s.
 export kselftest_default_timeout=600
 
+# kmemleak (debug kernel): forget what boot left, so ksft_zz_leaks.sh
+# reports only what was allocated while the suite ran.
+[ -e /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
+
 cd "$BASE_DIR/vmatrack" || exit 1
 tests=$(ls ksft_*.sh)
 set -- $tests
