@@ -113,7 +113,8 @@ wait $L 2>/dev/null
 write_target none >/dev/null
 echo 0 >"$C/failslab"
 
-ktap_test_result "rmmod and insmod after the failures" sh -c "rmmod vmatrack && insmod $VMATRACK_KO"
+reload() { rmmod vmatrack && insmod "$VMATRACK_KO"; }
+ktap_test_result "rmmod and insmod after the failures" reload
 
 ktap_test_result "kernel log has no BUG/WARNING/Oops/KASAN lines" kernel_log_clean
 

@@ -25,9 +25,11 @@ write_target() {
 # field NAME [LINE]: the number after NAME= in LINE (default: `target`).
 field() { echo "${2:-$(cat "$T")}" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
 
-churn -s 5 -n 2000 -f 0 -z 600 >/dev/null &
+# A quiescent target: churn prints its summary once its changes are done
+# (the debug kernel takes many seconds for them).
+churn -s 5 -n 2000 -f 0 -z 600 >/tmp/churn5.out &
 P=$!
-sleep 1
+while [ ! -s /tmp/churn5.out ]; do sleep 1; done
 
 attach_ok() { [ "$(write_target "$P\n")" = ok ] && grep -q "^pid=$P comm=churn mode=single state=live " "$T"; }
 ktap_test_result "writing a pid attaches to that process" attach_ok
@@ -57,11 +59,11 @@ ktap_test_result "probes lists the six probes, registered, none missed" probes_r
 
 live_changes() {
 	# A process that starts changing its VMAs 2 s after we attach to it.
-	churn -s 3 -n 2000 -f 0 -d 2 -z 600 >/dev/null &
+	churn -s 3 -n 2000 -f 0 -d 2 -z 600 >/tmp/churn3.out &
 	L=$!
 	write_target "$L\n" >/dev/null
 	line0=$(cat "$T")
-	sleep 5
+	while [ ! -s /tmp/churn3.out ]; do sleep 1; done
 	line1=$(cat "$T")
 	ktap_print_msg "before: $line0"
 	ktap_print_msg "after:  $line1"

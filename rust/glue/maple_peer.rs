@@ -146,7 +146,8 @@ impl CMapleTree {
     }
 
     /// Calls `f(first, last, value)` for every entry in order; returns how
-    /// many there were.
+    /// many there were. `f` runs under the tree's spinlock: it must not
+    /// sleep (nor allocate with `GFP_KERNEL`).
     pub(crate) fn for_each(&self, mut f: impl FnMut(usize, usize, usize)) -> usize {
         let mut n = 0;
         self.with_mas(0, 0, |mas| loop {

@@ -132,9 +132,16 @@ fn random_layout(
         };
         r.map_err(|_| Failure("C store failed", i, 0))?;
     }
+    // `for_each` calls back under the C tree's spinlock, where allocating
+    // could sleep: room for every entry is made first, so the pushes
+    // never allocate.
     let mut entries = KVec::new();
+    let n = c.for_each(|_, _, _| ());
+    entries
+        .reserve(n, GFP_KERNEL)
+        .map_err(|_| Failure("out of memory for the layout", 0, 0))?;
     let mut push_failed = false;
-    c.for_each(|f, l, v| push_failed |= entries.push((f, l, v), GFP_KERNEL).is_err());
+    c.for_each(|f, l, v| push_failed |= entries.push((f, l, v), kernel::alloc::flags::GFP_NOWAIT).is_err());
     if push_failed {
         return Err(Failure("out of memory for the layout", 0, 0));
     }
