@@ -8,6 +8,10 @@
 #
 # STRESS_SECONDS (default 40): two thirds for the mixed phase, one third
 # for the reload phase (at least 3 reloads whatever the time).
+# STRESS_FOLLOW=0 leaves `follow PID` out of the attach loop (default 1:
+# in). A watchdog ends the file with "Bail out!" after 60 s without
+# progress, having printed every task's state and asked the kernel for
+# backtraces (sysrq l and w, in the kernel log).
 . ./lib.sh
 
 D=$VMATRACK_DEBUGFS
@@ -17,13 +21,15 @@ MIX=$((SECS * 2 / 3))
 RELOAD=$((SECS - MIX))
 W=/tmp/stress
 READ_FILES="maps tree check events stats unmerged"
+FOLLOW=
+[ "${STRESS_FOLLOW:-1}" = 0 ] || FOLLOW=1
 # Read after every insmod: all but bench and selftest (minutes and seconds).
 ALL_FILES="version target maps tree check events probes stats unmerged"
 rm -rf "$W"
 mkdir -p "$W"
 
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 11
 
 now() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%d", b - a }'; }
@@ -81,14 +87,15 @@ churn_loop() {
 }
 
 # attacher: attaches to whichever workload process exists (single, then
-# follow), reads target, detaches, until $W/stop. Counts what was taken
+# follow unless STRESS_FOLLOW=0), reads target, detaches, until $W/stop.
+# Counts what was taken
 # and why anything was refused (ESRCH, EINVAL: the process went away).
 attacher() {
 	ok=0 det=0
 	: >"$W/attach.refused"
 	while [ ! -e "$W/stop" ]; do
 		for p in $(pidof vma_random churn); do
-			for cmd in "$p" "follow $p"; do
+			for cmd in "$p" ${FOLLOW:+"follow $p"}; do
 				r=$(fileop write "$T" "$cmd\n")
 				if [ "$r" = ok ]; then ok=$((ok + 1)); else echo "$r" >>"$W/attach.refused"; fi
 				cat "$T" >/dev/null
@@ -100,8 +107,50 @@ attacher() {
 	echo "$ok $det" >"$W/count.attach"
 }
 
+# gone PID: the process has exited (no such process, or a zombie).
+gone() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
+# dump_stuck: every user process's state, wait channel and system call,
+# then the kernel's backtraces of running CPUs and blocked tasks (sysrq l,
+# w: in the kernel log).
+dump_stuck() {
+	for d in /proc/[0-9]*/task/[0-9]*; do
+		[ -n "$(tr -d '\0' <"$d/cmdline" 2>/dev/null)" ] || continue # kernel threads
+		st=$(sed 's/^[0-9]* (\(.*\)) \(.\) .*/\1 \2/' "$d/stat" 2>/dev/null)
+		ktap_print_msg "  ${d#/proc/} $st wchan=$(cat "$d/wchan" 2>/dev/null) syscall=$(cut -d' ' -f1 "$d/syscall" 2>/dev/null)"
+	done
+	echo l >/proc/sysrq-trigger
+	echo w >/proc/sysrq-trigger
+}
+# progress: the test is alive (heartbeats, reload steps).
+progress() { now >"$W/progress"; }
+# watchdog: when the test has made no progress for 60 s, prints every
+# user task's state and asks the kernel for backtraces, once; the test
+# then fails (if it ever gets to its end). It reads no vmatrack file.
+watchdog() {
+	while [ ! -e "$W/done" ]; do
+		sleep 5
+		p=$(cat "$W/progress")
+		if [ "$(elapsed "$p")" -ge 60 ] && [ ! -e "$W/stuck" ]; then
+			touch "$W/stuck"
+			ktap_print_msg "watchdog: no progress since $p (now $(now)); user tasks (pid/task comm state):"
+			dump_stuck
+			# Tasks stuck in the kernel stay stuck: end the file now
+			# rather than at the runner's timeout. Killed: the main
+			# shell and every loop it started (whose children, stuck
+			# or not, write only to files under $W).
+			echo "Bail out! stuck for 60 s: the tasks above, sysrq's backtraces in the kernel log"
+			kill -9 $(cat "$W/pids") $$ 2>/dev/null
+			exit 1
+		fi
+	done
+}
+
 t0=$(now)
-ktap_print_msg "mixed phase starts at $t0"
+ktap_print_msg "mixed phase starts at $t0 (attach loop: single${FOLLOW:+ and follow})"
+progress
+: >"$W/pids"
+watchdog &
+wd=$!
 pids=
 for f in $READ_FILES; do
 	reader "$f" &
@@ -113,10 +162,34 @@ churn_loop &
 pids="$pids $!"
 attacher &
 pids="$pids $!"
-sleep "$MIX"
+echo $pids >"$W/pids"
+# A heartbeat every 10 s: when something hangs, the last one says when.
+while [ "$(elapsed "$t0")" -lt "$MIX" ]; do
+	sleep 10
+	progress
+	ktap_print_msg "t=$(now): $(head -n 1 "$T")"
+done
 touch "$W/stop"
-for p in $pids; do wait "$p"; done
-ktap_print_msg "mixed phase: $(elapsed2 "$t0") s (asked for $MIX s)"
+ktap_print_msg "mixed phase: stop at $(now) after $(elapsed2 "$t0") s (asked for $MIX s)"
+
+loops_stopped() {
+	n=0
+	for p in $pids; do
+		while ! gone "$p"; do
+			n=$((n + 1))
+			[ $n -lt 120 ] || { ktap_print_msg "pid $p still running 120 s after the stop"; [ -e "$W/stuck" ] || dump_stuck; return 1; }
+			sleep 1
+		done
+		wait "$p"
+	done
+	ktap_print_msg "mixed phase: every loop gone at $(now), $(elapsed2 "$t0") s after its start"
+}
+if ! loops_stopped; then
+	ktap_test_fail "mixed phase: every loop stopped within 120 s of the stop"
+	touch "$W/done"
+	ktap_exit_fail_msg "stuck: see the process list above and sysrq's backtraces in the kernel log"
+fi
+ktap_test_pass "mixed phase: every loop stopped within 120 s of the stop"
 
 readers_ok() {
 	r=0
@@ -184,7 +257,10 @@ early() {
 
 # trace K STEP: one line per step, with the uptime, to put beside the
 # kernel log's timestamps if the kernel dies.
-trace() { ktap_print_msg "reload $1: $2 at $(now)"; }
+trace() {
+	progress
+	ktap_print_msg "reload $1: $2 at $(now)"
+}
 
 reloads=0 tries=0 reload_fail=0 read_fail=0
 : >"$W/reload.log"
@@ -197,6 +273,7 @@ while [ "$(elapsed "$t1")" -lt "$RELOAD" ] || [ "$reloads" -lt 3 ]; do
 	h1=$!
 	hammer &
 	h2=$!
+	echo $h1 $h2 >"$W/pids"
 	trace $k "attached to churn ($r), 2 readers started"
 	sleep 1
 	# An open file pins the module: rmmod is refused until both readers
@@ -216,6 +293,7 @@ while [ "$(elapsed "$t1")" -lt "$RELOAD" ] || [ "$reloads" -lt 3 ]; do
 	wait $h1 $h2
 	early &
 	e=$!
+	echo $e >"$W/pids"
 	trace $k "readers gone, insmod with an early reader waiting"
 	if ! insmod "$VMATRACK_KO" 2>>"$W/reload.log" || [ ! -r "$T" ]; then
 		echo "reload $k: insmod failed or no files" >>"$W/reload.log"
@@ -273,6 +351,10 @@ detached_at_end() {
 		grep -q '^# not registered' "$D/probes"
 }
 ktap_test_result "module loaded and detached at the end, probes unregistered" detached_at_end
+
+touch "$W/done"
+wait $wd
+ktap_test_result "the watchdog never saw 60 s without progress" [ ! -e "$W/stuck" ]
 
 ktap_print_msg "duration: $(elapsed2 "$t0") s (STRESS_SECONDS=$SECS)"
 ktap_test_result "kernel log has no BUG/WARNING/Oops lines" kernel_log_clean
