@@ -11,7 +11,9 @@
 # STRESS_FOLLOW=0 leaves `follow PID` out of the attach loop (default 1:
 # in). A watchdog ends the file with "Bail out!" after 60 s without
 # progress, having printed every task's state and asked the kernel for
-# backtraces (sysrq l and w, in the kernel log).
+# backtraces (sysrq l and w, in the kernel log). Whatever may get stuck in
+# the kernel writes only to files, so that the runner's pipe closes when
+# the shells are gone.
 . ./lib.sh
 
 D=$VMATRACK_DEBUGFS
@@ -96,11 +98,11 @@ attacher() {
 	while [ ! -e "$W/stop" ]; do
 		for p in $(pidof vma_random churn); do
 			for cmd in "$p" ${FOLLOW:+"follow $p"}; do
-				r=$(fileop write "$T" "$cmd\n")
+				r=$(fileop write "$T" "$cmd\n" 2>>"$W/attach.err")
 				if [ "$r" = ok ]; then ok=$((ok + 1)); else echo "$r" >>"$W/attach.refused"; fi
-				cat "$T" >/dev/null
+				cat "$T" >/dev/null 2>>"$W/attach.err"
 			done
-			r=$(fileop write "$T" 'none\n')
+			r=$(fileop write "$T" 'none\n' 2>>"$W/attach.err")
 			if [ "$r" = ok ]; then det=$((det + 1)); else echo "none: $r" >>"$W/attach.refused"; fi
 		done
 	done
@@ -167,7 +169,7 @@ echo $pids >"$W/pids"
 while [ "$(elapsed "$t0")" -lt "$MIX" ]; do
 	sleep 10
 	progress
-	ktap_print_msg "t=$(now): $(head -n 1 "$T")"
+	ktap_print_msg "t=$(now): $(head -n 1 "$T" 2>&1)"
 done
 touch "$W/stop"
 ktap_print_msg "mixed phase: stop at $(now) after $(elapsed2 "$t0") s (asked for $MIX s)"
@@ -267,7 +269,7 @@ reloads=0 tries=0 reload_fail=0 read_fail=0
 t1=$(now)
 while [ "$(elapsed "$t1")" -lt "$RELOAD" ] || [ "$reloads" -lt 3 ]; do
 	k=$((reloads + 1))
-	r=$(fileop write "$T" "$C\n")
+	r=$(fileop write "$T" "$C\n" 2>>"$W/reload.log")
 	[ "$r" = ok ] || echo "reload $k: attach to churn: $r" >>"$W/reload.log"
 	hammer &
 	h1=$!
@@ -309,7 +311,7 @@ while [ "$(elapsed "$t1")" -lt "$RELOAD" ] || [ "$reloads" -lt 3 ]; do
 	for f in $ALL_FILES; do
 		cat "$D/$f" >/dev/null 2>>"$W/reload.log" || { read_fail=$((read_fail + 1)); echo "reload $k: reading $f failed" >>"$W/reload.log"; }
 	done
-	r=$(fileop write "$T" "$C\n")
+	r=$(fileop write "$T" "$C\n" 2>>"$W/reload.log")
 	[ "$r" = ok ] || echo "reload $k: attach after insmod: $r" >>"$W/reload.log"
 	trace $k "read every file, attached ($r), reading maps check stats events"
 	for f in maps check stats events; do
