@@ -40,8 +40,8 @@ run:
 	$(S)/run-demo
 
 check:
-	$(S)/setup x86_64 riscv64-nommu
-	$(S)/check host x86_64 riscv64-nommu
+	$(S)/setup x86_64 riscv64-nommu x86_64-debug
+	$(S)/check host x86_64 riscv64-nommu x86_64-debug
 
 check-host:
 	$(S)/setup

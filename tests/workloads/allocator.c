@@ -35,22 +35,6 @@ struct block {
 	int guarded;	/* the last page past @pages is PROT_NONE */
 };
 
-static uint64_t rng_state;
-
-/* xorshift64*: small, seedable, good enough to pick operations. */
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
-}
-
-static unsigned long rng_below(unsigned long n)
-{
-	return n ? rng() % n : 0;
-}
-
 static long page;
 
 /* Touch every page of @b (as the program using the memory would). */

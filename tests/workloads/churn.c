@@ -23,22 +23,6 @@
 
 #include "util.h"
 
-static uint64_t rng_state;
-
-/* xorshift64*: small, seedable, good enough to pick operations. */
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
-}
-
-static unsigned long rng_below(unsigned long n)
-{
-	return n ? rng() % n : 0;
-}
-
 static const int prots[] = { PROT_READ, PROT_READ | PROT_WRITE, PROT_NONE,
 			     PROT_READ | PROT_EXEC };
 
