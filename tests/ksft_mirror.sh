@@ -137,10 +137,12 @@ ktap_test_result "attaching while attached switches targets" switch_ok
 
 exec_followed() {
 	# The shell execs churn after a pause; the mirror is attached before.
-	sh -c 'sleep 1; exec churn -s 9 -n 500 -f 0 -z 600' >/dev/null &
+	rm -f /tmp/churn9.out
+	sh -c 'sleep 1; exec churn -s 9 -n 500 -f 0 -z 600' >/tmp/churn9.out &
 	E=$!
 	[ "$(write_target "$E\n")" = ok ] || return 1
-	sleep 3
+	# Until churn has made its changes and printed its summary.
+	while [ ! -s /tmp/churn9.out ]; do sleep 1; done
 	cat "$VMATRACK_DEBUGFS/maps" >/tmp/e.shadow && cat /proc/$E/maps >/tmp/e.kernel &&
 		diff /tmp/e.kernel /tmp/e.shadow >/dev/null && grep -q "comm=churn" "$T"
 	r=$?
