@@ -141,7 +141,11 @@ fn random_layout(
         .reserve(n, GFP_KERNEL)
         .map_err(|_| Failure("out of memory for the layout", 0, 0))?;
     let mut push_failed = false;
-    c.for_each(|f, l, v| push_failed |= entries.push((f, l, v), kernel::alloc::flags::GFP_NOWAIT).is_err());
+    c.for_each(|f, l, v| {
+        push_failed |= entries
+            .push((f, l, v), kernel::alloc::flags::GFP_NOWAIT)
+            .is_err()
+    });
     if push_failed {
         return Err(Failure("out of memory for the layout", 0, 0));
     }
