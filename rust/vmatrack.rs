@@ -86,7 +86,6 @@ fn show_bench(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
 /// Every file is a [`RawFile`] (see `glue::rawfile` for why not
 /// `kernel::debugfs` files): an open file pins the module.
 struct Vmatrack {
-    _layout_checked: (),
     _version: RawFile<ShowFn<()>>,
     _selftest: RawFile<ShowFn<Instant<Monotonic>>>,
     _bench: RawFile<ShowFn<()>>,
@@ -129,7 +128,6 @@ impl kernel::Module for Vmatrack {
         let _dir = debugfs::Dir::new(DIR);
         let mirror = Arc::pin_init(Mirror::new(), GFP_KERNEL)?;
         Ok(Self {
-            _layout_checked: (),
             _version: ShowFn::file(DIR, c"version", (), show_version)?,
             _selftest: ShowFn::file(DIR, c"selftest", Instant::now(), show_selftest)?,
             _bench: ShowFn::file(DIR, c"bench", (), show_bench)?,

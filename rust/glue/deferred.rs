@@ -26,7 +26,7 @@ use core::{
 };
 use kernel::{bindings, error::code::ENOMEM, ffi::c_void, prelude::*, sync::rcu};
 
-use super::platform::KernelPlatform;
+use super::platform::{gfp_flags, KernelPlatform};
 use crate::engine::record::VmaRecord;
 use crate::rangetree::{node_layout, Gfp, Platform, RcuHead};
 
@@ -179,13 +179,7 @@ unsafe impl Platform for DeferredPlatform {
         if c.is_null() || layout != shadow_node_layout() {
             return KernelPlatform.alloc(layout, gfp);
         }
-        // As `KernelPlatform`'s flags (`kernel::alloc::Flags` does not
-        // give its raw value outside the kernel crate).
-        let flags = match gfp {
-            Gfp::Kernel => bindings::GFP_KERNEL,
-            Gfp::Atomic => bindings::GFP_NOWAIT | bindings::__GFP_NOWARN,
-            Gfp::PoolOnly => return None,
-        };
+        let (_, flags) = gfp_flags(gfp)?;
         // SAFETY: `c` is the live node cache (it is destroyed only after
         // every shadow is gone); its objects have `layout`.
         NonNull::new(unsafe { bindings::kmem_cache_alloc_noprof(c, flags) }.cast())

@@ -26,15 +26,21 @@ use crate::rangetree::{Gfp, Platform, RcuHead};
 #[derive(Clone, Copy, Default)]
 pub(crate) struct KernelPlatform;
 
-/// Turns the tree's allocation context into kernel GFP flags.
+/// Turns the tree's allocation context into kernel GFP flags, both as the
+/// kernel crate's [`Flags`] and raw, for C allocators with no Rust binding
+/// (`kmem_cache_alloc`; `Flags` gives its raw value only inside the kernel
+/// crate). One table, so the two never differ.
 ///
 /// Returns `None` for [`Gfp::PoolOnly`]: the tree never allocates then.
-fn gfp_flags(gfp: Gfp) -> Option<Flags> {
+pub(super) fn gfp_flags(gfp: Gfp) -> Option<(Flags, bindings::gfp_t)> {
     match gfp {
-        Gfp::Kernel => Some(flags::GFP_KERNEL),
+        Gfp::Kernel => Some((flags::GFP_KERNEL, bindings::GFP_KERNEL)),
         // A failed atomic allocation is an expected outcome here (the caller
         // marks the mirror stale and resyncs), so no warning splat.
-        Gfp::Atomic => Some(flags::GFP_NOWAIT | flags::__GFP_NOWARN),
+        Gfp::Atomic => Some((
+            flags::GFP_NOWAIT | flags::__GFP_NOWARN,
+            bindings::GFP_NOWAIT | bindings::__GFP_NOWARN,
+        )),
         Gfp::PoolOnly => None,
     }
 }
@@ -56,7 +62,7 @@ unsafe impl Platform for KernelPlatform {
     }
 
     fn alloc(&self, layout: Layout, gfp: Gfp) -> Option<NonNull<u8>> {
-        let flags = gfp_flags(gfp)?;
+        let (flags, _) = gfp_flags(gfp)?;
         Kmalloc::alloc(layout, flags, NumaNode::NO_NODE)
             .ok()
             .map(|p| p.cast::<u8>())
