@@ -9,18 +9,8 @@ T=$VMATRACK_DEBUGFS/target
 ktap_print_header
 ktap_set_plan 33
 
-# write_target VALUE: write VALUE (printf %b escapes) to `target` in one
-# write(2) (dd, not the shell's printf, whose errors the shell prints
-# itself); prints the errno name of a failure, or "ok".
-write_target() {
-	printf '%b' "$1" >/tmp/win
-	if dd if=/tmp/win of="$T" bs=4096 conv=notrunc 2>/tmp/werr; then echo ok; return; fi
-	case $(cat /tmp/werr) in
-	*"Invalid argument"*) echo EINVAL ;;
-	*"No such process"*) echo ESRCH ;;
-	*) cat /tmp/werr ;;
-	esac
-}
+# write_target VALUE: one write(2) of VALUE to `target` (write_file).
+write_target() { write_file "$T" "$1"; }
 
 # field NAME [LINE]: the number after NAME= in LINE (default: `target`).
 field() { echo "${2:-$(cat "$T")}" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }

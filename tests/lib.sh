@@ -29,3 +29,17 @@ case $VMATRACK_GUEST in
 *-debug) VMATRACK_SCALE=${VMATRACK_SCALE:-10} ;;
 *) VMATRACK_SCALE=${VMATRACK_SCALE:-1} ;;
 esac
+
+# write_file FILE VALUE: write VALUE (printf %b escapes) to FILE in one
+# write(2) (dd, not the shell's printf, whose errors the shell prints
+# itself); prints the errno name of a failure, or "ok".
+write_file() {
+	printf '%b' "$2" >/tmp/win
+	if dd if=/tmp/win of="$1" bs=4096 conv=notrunc 2>/tmp/werr; then echo ok; return; fi
+	case $(cat /tmp/werr) in
+	*"Invalid argument"*) echo EINVAL ;;
+	*"No such process"*) echo ESRCH ;;
+	*"Cannot allocate memory"*) echo ENOMEM ;;
+	*) cat /tmp/werr ;;
+	esac
+}
