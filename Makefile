@@ -3,7 +3,8 @@
 #
 #   make run                 the main job: setup, build, boot x86_64, mirror a demo
 #   make check               every test: host, then each guest
-#   make check-host | check-x86_64 | check-riscv64-nommu
+#   make check-host | check-x86_64 | check-riscv64-nommu | check-m68k-nommu
+#   make check-x86_64-debug
 #   make module GUEST=x86_64 / make kernel GUEST=x86_64
 #   make bench
 #   make fmt                 rustfmt with the kernel's .rustfmt.toml
@@ -24,7 +25,7 @@ S := $(CURDIR)/scripts
 all: module
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	$(S)/setup $(GUEST)
@@ -40,8 +41,8 @@ run:
 	$(S)/run-demo
 
 check:
-	$(S)/setup x86_64 riscv64-nommu x86_64-debug
-	$(S)/check host x86_64 riscv64-nommu x86_64-debug
+	$(S)/setup x86_64 riscv64-nommu m68k-nommu x86_64-debug
+	$(S)/check host x86_64 riscv64-nommu m68k-nommu x86_64-debug
 
 check-host:
 	$(S)/setup

@@ -24,8 +24,10 @@ pub struct MmLayout {
     pub start_stack: u64,
 }
 
-/// The column where names start: `25 + sizeof(void *) * 6 - 1` on 64-bit.
-pub const NAME_COLUMN: usize = 25 + 8 * 6 - 1;
+/// The column where names start: `25 + sizeof(void *) * 6 - 1` (72 on
+/// 64-bit, 48 on 32-bit: the core runs on the target's word size, also
+/// as wasm32 for m68k).
+pub const NAME_COLUMN: usize = 25 + core::mem::size_of::<usize>() * 6 - 1;
 
 /// The name a VMA is shown with, in `get_vma_name()`'s order of precedence.
 pub enum VmaName<'a> {
@@ -85,20 +87,21 @@ impl<W: Write> Write for Counting<'_, W> {
 }
 
 /// Writes the part of a maps line before the name (`show_vma_header_prefix`)
-/// and returns its length.
+/// and returns its length. `page_shift` is the kernel's `PAGE_SHIFT` (12;
+/// 13 on ColdFire).
 pub fn write_prefix(
     out: &mut impl Write,
     start: u64,
     end: u64,
     r: &VmaRecord,
+    page_shift: u32,
 ) -> Result<usize, fmt::Error> {
     let mut c = Counting { out, n: 0 };
     let f = r.flags;
     let bit = |b: u64, y: char, n: char| if f & b != 0 { y } else { n };
     let (pgoff, dev, ino) = match r.file {
-        // The offset is in bytes: `vm_pgoff << PAGE_SHIFT` (4 KiB pages on
-        // every guest vmatrack runs on).
-        Some(file) => (r.pgoff << 12, file.dev, file.ino),
+        // The offset is in bytes: `vm_pgoff << PAGE_SHIFT`.
+        Some(file) => (r.pgoff << page_shift, file.dev, file.ino),
         None => (0, 0, 0),
     };
     // MAJOR/MINOR of the kernel's dev_t encoding (MINORBITS = 20).
@@ -131,8 +134,9 @@ pub fn write_line(
     end: u64,
     r: &VmaRecord,
     name: &VmaName<'_>,
+    page_shift: u32,
 ) -> fmt::Result {
-    let n = write_prefix(out, start, end, r)?;
+    let n = write_prefix(out, start, end, r, page_shift)?;
     match name {
         VmaName::None => {}
         VmaName::Path => write_pad(out, n)?,

@@ -920,7 +920,7 @@ impl Mirror {
             .and_then(|b| core::str::from_utf8(b).ok());
         match vma_name(&rec, start, end, &layout, anon) {
             VmaName::Path => {
-                let n = write_prefix(f, start, end, &rec)?;
+                let n = write_prefix(f, start, end, &rec, bindings::PAGE_SHIFT)?;
                 write_pad(f, n)?;
                 let path = rec
                     .file
@@ -929,7 +929,7 @@ impl Mirror {
                 write_escaped(f, path)?;
                 writeln!(f)
             }
-            name => write_line(f, start, end, &rec, &name),
+            name => write_line(f, start, end, &rec, &name, bindings::PAGE_SHIFT),
         }
     }
 

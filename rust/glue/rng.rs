@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A small seedable generator for the in-kernel selftest and bench, so a
-//! failing seed can be replayed.
+//! failing seed can be replayed. Platform-free: the m68k (wasm32) build
+//! includes this file too.
 
 /// xorshift64*: not for anything but picking test inputs.
 pub(crate) struct Rng(u64);
@@ -25,7 +26,7 @@ impl Rng {
         if n == 0 {
             0
         } else {
-            // usize is 64 bits on every arch vmatrack's Rust module builds for.
+            // The remainder is below `n`, so it fits a usize of any width.
             (self.next() % n as u64) as usize
         }
     }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /init of the riscv64-nommu guest (no shell exists there): the nommu
+ * /init of the nommu guests (no shell exists there): the nommu
  * counterpart of qemu/init. Mounts what the tests need, loads vmatrack
  * with finit_module (result in /tmp/insmod.rc), runs the command qemu/run
  * put in /cmd (whitespace-separated words, no quoting; a bare name is
@@ -8,10 +8,21 @@
  * reports its exit status behind this boot's token in /token, and powers
  * off.
  *
- * The guest's own output goes to the virtio console (hvc0); the kernel
- * console is the UART (ttyS0), so the host can tell them apart.
+ * The guest's own output goes to its own port (GUEST_OUTPUT below), the
+ * kernel console to another, so the host can tell them apart.
  */
 #include "nommu.h"
+
+/*
+ * The guest's own output: riscv64's virt machine has one UART (the kernel
+ * console), so a virtio console; ColdFire's mcf5208evb has three UARTs, the
+ * kernel console on the first and the guest on the second.
+ */
+#if defined(__riscv)
+#define GUEST_OUTPUT "/dev/hvc0"
+#else
+#define GUEST_OUTPUT "/dev/ttyS1"
+#endif
 
 static char cmd[1024], token[64], path[256];
 
@@ -37,7 +48,7 @@ int main(int argc, char **argv, char **envp)
 	sys_mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	sys_mkdir("/tmp", 0755);
 
-	fd = sys_openat("/dev/hvc0", O_RDWR | O_NOCTTY, 0);
+	fd = sys_openat(GUEST_OUTPUT, O_RDWR | O_NOCTTY, 0);
 	if (fd >= 0) {
 		sys_dup3(fd, 1, 0);
 		sys_dup3(fd, 2, 0);
@@ -103,6 +114,11 @@ int main(int argc, char **argv, char **envp)
 	put(" ");
 	put_num(st);
 	put("\n");
+#if defined(__riscv)
 	sys_reboot(REBOOT_POWER_OFF);
+#else
+	/* ColdFire has no power off (it would halt); a reset ends QEMU (-no-reboot). */
+	sys_reboot(REBOOT_RESTART);
+#endif
 	sys_exit(0);
 }

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The whole "libc" of the riscv64-nommu guest: raw syscalls, a few string
- * helpers, file helpers and KTAP printing. A nommu guest has no shell and
- * Debian has no nommu libc, so /init, the suite and its target are
- * freestanding static-pie programs (clang --target=riscv64-linux-gnu
- * -ffreestanding -nostdlib -static-pie, see tests/build) loaded by the
- * kernel's FDPIC ELF loader.
+ * The whole "libc" of the nommu guests (riscv64 and m68k ColdFire): raw
+ * syscalls, a few string helpers, file helpers and KTAP printing. A nommu
+ * guest has no shell and Debian has no nommu libc, so /init, the suites
+ * and their target are freestanding static-pie programs (clang for
+ * riscv64, m68k-linux-gnu-gcc -mcpu=5208 for ColdFire, see tests/build)
+ * loaded by the kernel's FDPIC ELF loader.
  *
  * Rules that keep such a program working without a dynamic linker:
- * - _start relocates the program itself (R_RISCV_RELATIVE only) before any
+ * - _start relocates the program itself (R_*_RELATIVE only) before any
  *   C code runs, so pointers in initialised data are fine;
  * - no fork(): nommu has none; vfork_exec() does clone(CLONE_VM |
  *   CLONE_VFORK) and execve() in one asm block, so the child never
@@ -17,12 +17,13 @@
 #ifndef VMATRACK_NOMMU_H
 #define VMATRACK_NOMMU_H
 
-typedef unsigned long size_t;
+typedef __SIZE_TYPE__ size_t;
 typedef long ssize_t;
-typedef unsigned long uintptr_t;
+typedef __UINTPTR_TYPE__ uintptr_t;
 
 #define NULL ((void *)0)
 
+#if defined(__riscv)
 /* asm-generic/unistd.h numbers (riscv64). */
 #define __NR_dup3 24
 #define __NR_mkdirat 34
@@ -47,6 +48,35 @@ typedef unsigned long uintptr_t;
 #define __NR_mprotect 226
 #define __NR_wait4 260
 #define __NR_finit_module 273
+#elif defined(__mcoldfire__)
+/* arch/m68k/kernel/syscalls/syscall.tbl numbers (m68k). */
+#define __NR_exit 1
+#define __NR_read 3
+#define __NR_write 4
+#define __NR_close 6
+#define __NR_execve 11
+#define __NR_getpid 20
+#define __NR_mount 21
+#define __NR_kill 37
+#define __NR_reboot 88
+#define __NR_munmap 91
+#define __NR_wait4 114
+#define __NR_clone 120
+#define __NR_mprotect 125
+#define __NR_delete_module 129
+#define __NR_nanosleep 162
+#define __NR_mremap 163
+#define __NR_vfork 190
+#define __NR_mmap2 192
+#define __NR_exit_group 247
+#define __NR_openat 288
+#define __NR_mkdirat 289
+#define __NR_dup3 326
+#define __NR_pipe2 327
+#define __NR_finit_module 348
+#else
+#error "nommu.h: riscv64 or ColdFire only"
+#endif
 
 #define AT_FDCWD (-100)
 #define O_RDONLY 0
@@ -70,7 +100,12 @@ typedef unsigned long uintptr_t;
 #define SIGKILL 9
 #define SIGCHLD 17
 #define O_TRUNC_CREAT (O_CREAT | O_TRUNC)
+/* PAGE_SIZE: ColdFire's MMU-less kernels use 8 KiB pages. */
+#if defined(__mcoldfire__)
+#define PAGE 8192UL
+#else
 #define PAGE 4096UL
+#endif
 
 #define EPERM 1
 #define ENOENT 2
@@ -83,6 +118,7 @@ typedef unsigned long uintptr_t;
 #define EINVAL 22
 #define ENOSYS 38
 
+#if defined(__riscv)
 static inline long __sc6(long n, long a, long b, long c, long d, long e, long f)
 {
 	register long a0 __asm__("a0") = a;
@@ -99,6 +135,24 @@ static inline long __sc6(long n, long a, long b, long c, long d, long e, long f)
 			 : "memory");
 	return a0;
 }
+#else
+static inline long __sc6(long n, long a, long b, long c, long d, long e, long f)
+{
+	register long d0 __asm__("d0") = n;
+	register long d1 __asm__("d1") = a;
+	register long d2 __asm__("d2") = b;
+	register long d3 __asm__("d3") = c;
+	register long d4 __asm__("d4") = d;
+	register long d5 __asm__("d5") = e;
+	register long a0 __asm__("a0") = f;
+
+	__asm__ volatile("trap #0"
+			 : "+r"(d0)
+			 : "r"(d1), "r"(d2), "r"(d3), "r"(d4), "r"(d5), "r"(a0)
+			 : "memory");
+	return d0;
+}
+#endif
 #define sc(n, a, b, c, d, e, f) \
 	__sc6(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
@@ -119,7 +173,11 @@ static inline long sys_kill(int pid, int sig) { return sc(__NR_kill, pid, sig, 0
 static inline long sys_wait4(int pid, int *st, int opt) { return sc(__NR_wait4, pid, st, opt, 0, 0, 0); }
 static inline void *sys_mmap(void *a, size_t n, int prot, int fl, int fd, long off)
 {
+#ifdef __NR_mmap2
+	return (void *)sc(__NR_mmap2, a, n, prot, fl, fd, off / 4096);
+#else
 	return (void *)sc(__NR_mmap, a, n, prot, fl, fd, off);
+#endif
 }
 static inline long sys_munmap(void *a, size_t n) { return sc(__NR_munmap, a, n, 0, 0, 0, 0); }
 static inline long sys_mremap(void *a, size_t o, size_t n, int fl) { return sc(__NR_mremap, a, o, n, fl, 0, 0); }
@@ -131,6 +189,7 @@ static inline long sys_reboot(unsigned int cmd)
 	return sc(__NR_reboot, 0xfee1dead, 672274793, cmd, 0, 0, 0);
 }
 #define REBOOT_POWER_OFF 0x4321fedc
+#define REBOOT_RESTART 0x01234567
 static inline __attribute__((noreturn)) void sys_exit(int code)
 {
 	for (;;)
@@ -152,6 +211,7 @@ static inline void sleep_ms(long ms)
  * resumes once the child has exec'd or exited. Return: the child's pid or
  * -errno.
  */
+#if defined(__riscv)
 static inline long vfork_exec(const char *path, char *const argv[], char *const envp[])
 {
 	register long a0 __asm__("a0") = CLONE_VM | CLONE_VFORK | SIGCHLD;
@@ -180,6 +240,30 @@ static inline long vfork_exec(const char *path, char *const argv[], char *const 
 			 : "memory");
 	return a0;
 }
+#else
+static inline long vfork_exec(const char *path, char *const argv[], char *const envp[])
+{
+	/* vfork() leaves d1-d3 alone in parent and child: they carry execve()'s arguments. */
+	register long d0 __asm__("d0") = __NR_vfork;
+	register const char *d1 __asm__("d1") = path;
+	register char *const *d2 __asm__("d2") = argv;
+	register char *const *d3 __asm__("d3") = envp;
+
+	__asm__ volatile("trap #0\n\t"
+			 "tst.l %%d0\n\t"
+			 "jbne 1f\n\t"
+			 "moveq #11, %%d0\n\t" /* execve */
+			 "trap #0\n\t"
+			 "moveq #127, %%d1\n\t"
+			 "moveq #1, %%d0\n\t" /* exit */
+			 "trap #0\n"
+			 "1:"
+			 : "+d"(d0), "+d"(d1), "+d"(d2), "+d"(d3)
+			 :
+			 : "memory");
+	return d0;
+}
+#endif
 
 /* The compiler may call these even with -ffreestanding. */
 void *memset(void *d, int c, size_t n);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Process start for the riscv64-nommu guest's freestanding programs:
- * _start, self-relocation, and the memory functions the compiler may call.
+ * Process start for the nommu guests' freestanding programs: _start,
+ * self-relocation, and the memory functions the compiler may call.
  *
  * The FDPIC ELF loader maps a static-pie at any address (one constant
  * displacement for all segments) and applies no relocations, so _start
- * applies the program's R_RISCV_RELATIVE relocations itself before main.
+ * applies the program's R_RISCV_RELATIVE / R_68K_RELATIVE relocations
+ * itself before main.
  * Everything here is reached PC-relatively and runs before relocation.
  */
 #include "nommu.h"
@@ -14,7 +15,13 @@
 #define DT_RELA 7
 #define DT_RELASZ 8
 #define DT_RELAENT 9
-#define R_RISCV_RELATIVE 3
+#if defined(__riscv)
+#define R_RELATIVE 3 /* R_RISCV_RELATIVE */
+#define R_TYPE(info) ((info) & 0xffffffff)
+#else
+#define R_RELATIVE 22 /* R_68K_RELATIVE */
+#define R_TYPE(info) ((info) & 0xff)
+#endif
 
 struct dyn {
 	long tag;
@@ -45,7 +52,7 @@ static void relocate(void)
 	for (unsigned long o = 0; rela && o < sz; o += ent) {
 		struct rela *r = (struct rela *)(base + rela + o);
 
-		if ((r->info & 0xffffffff) == R_RISCV_RELATIVE)
+		if (R_TYPE(r->info) == R_RELATIVE)
 			*(unsigned long *)(base + r->off) = base + r->addend;
 	}
 }
@@ -59,6 +66,7 @@ __attribute__((used)) void start_c(long *sp)
 	sys_exit(main(argc, argv, argv + argc + 1));
 }
 
+#if defined(__riscv)
 __asm__(".text\n"
 	".global _start\n"
 	"_start:\n"
@@ -68,6 +76,16 @@ __asm__(".text\n"
 	"	andi sp, sp, -16\n"
 	"	call start_c\n"
 	"	.option pop\n");
+#else
+/* ColdFire: arguments on the stack; the call is PC-relative. */
+__asm__(".text\n"
+	".global _start\n"
+	"_start:\n"
+	"	move.l %sp, %d0\n"
+	"	move.l %d0, -(%sp)\n"
+	"	lea start_c(%pc), %a0\n"
+	"	jsr (%a0)\n");
+#endif
 
 void *memset(void *d, int c, size_t n)
 {

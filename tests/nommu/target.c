@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nommu_target FD_IN FD_OUT: the process the riscv64-nommu suite mirrors.
+ * nommu_target FD_IN FD_OUT: the process the nommu suites mirror.
  *
  * Reads one-byte commands from FD_IN, changes its own VMAs, and answers
  * each with "k RESULT\n" on FD_OUT, then waits, quiescent, for the next:
@@ -12,6 +12,7 @@
  *   h  unmap the last page of region 5 (6 pages -> 5: vmi_shrink_vma)
  *   H  unmap page 2 of region 5 (split_vma, then vmi_shrink_vma)
  *   U  unmap the remaining regions (region 5 as its pieces)
+ *   0..5  report region N's address (0 once unmapped)
  *   q  exit 0
  * It starts by answering "k 0" once it is ready.
  */
@@ -101,6 +102,9 @@ int main(int argc, char **argv, char **envp)
 			ack(out, sys_munmap((char *)region[5] + 2 * PAGE, PAGE));
 			break;
 		case 'U': ack(out, unmap(0, 1)); break;
+		case '0': case '1': case '2': case '3': case '4': case '5':
+			ack(out, (long)region[c - '0']);
+			break;
 		case 'q': return 0;
 		default: ack(out, -EINVAL); break;
 		}

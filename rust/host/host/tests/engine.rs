@@ -75,7 +75,7 @@ fn target_rejects_overlong_writes() {
 
 fn line(start: u64, end: u64, r: &VmaRecord, name: VmaName<'_>) -> String {
     let mut s = String::new();
-    write_line(&mut s, start, end, r, &name).unwrap();
+    write_line(&mut s, start, end, r, &name, 12).unwrap();
     s
 }
 
@@ -119,7 +119,7 @@ fn maps_line_of_a_file_shows_offset_dev_inode() {
         ..Default::default()
     };
     let mut s = String::new();
-    let n = vmatrack_core::engine::maps::write_prefix(&mut s, 0x401000, 0x585000, &r).unwrap();
+    let n = vmatrack_core::engine::maps::write_prefix(&mut s, 0x401000, 0x585000, &r, 12).unwrap();
     assert_eq!(s, "00401000-00585000 r-xp 00001000 00:03 23 ");
     assert_eq!(n, s.len());
 }
@@ -136,7 +136,7 @@ fn maps_device_numbers_split_at_minorbits() {
         ..Default::default()
     };
     let mut s = String::new();
-    vmatrack_core::engine::maps::write_prefix(&mut s, 0, 0x1000, &r).unwrap();
+    vmatrack_core::engine::maps::write_prefix(&mut s, 0, 0x1000, &r, 12).unwrap();
     assert!(s.contains(" 08:01 5 "), "{s}");
 }
 

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nommu_m68k_suite: the m68k-nommu (ColdFire) guest's tests of vmatrack,
+ * KTAP.
+ *
+ * The module there is a snapshot mirror (no kprobes on m68k): every read
+ * of a file syncs the shadow from the target's VMA tree first. So the
+ * module's own `check` cannot be independent, and these tests check the
+ * shadow against what they know instead: the kernel's /proc/PID/maps
+ * (rendered by task_nommu.c, not by vmatrack) and the addresses the
+ * target reports for the regions it mapped. The `stats` counts are
+ * checked against the exact change each step makes. One behaviour per
+ * test; what nommu cannot do is skipped with the reason.
+ */
+#include "suite.h"
+
+/* The selftest file: KTAP with no "not ok" and every case reported. */
+static int selftest_ok(void)
+{
+	long r = read_file(DBG "selftest", buf_a, BUF);
+
+	if (r > 0 && str_starts(buf_a, "TAP version 13\n1..8\n") && !str_str(buf_a, "not ok") &&
+	    str_str(buf_a, "\nok 8 no_block_leaked\n"))
+		return 1;
+	show("selftest: ", buf_a);
+	return 0;
+}
+
+/* `check`: the skip line with its reason, then "ok vmas=N", N counted in /proc. */
+static int check_skips_and_validates(void)
+{
+	char want[48] = "ok vmas=";
+	const char *ok;
+
+	if (read_file(proc_maps, buf_b, BUF) <= 0 || read_file(DBG "check", buf_a, BUF) < 0)
+		return 0;
+	fmt_ulong(want + 8, count_lines(buf_b));
+	memcpy(want + str_len(want), "\n", 2);
+	ok = str_str(buf_a, "\nok vmas=");
+	if (str_starts(buf_a, "# SKIP compare with the kernel's tree: ") && ok && str_eq(ok + 1, want))
+		return 1;
+	show("check: ", buf_a);
+	return 0;
+}
+
+/* The last sync's added/removed/changed counts in `stats` are exactly these. */
+static int last_snapshot_is(const char *counts)
+{
+	const char *l;
+
+	if (read_file(DBG "stats", buf_a, BUF) <= 0 || !(l = str_str(buf_a, "\nlast_snapshot ")))
+		return 0;
+	l += str_len("\nlast_snapshot ");
+	if (str_starts(l, counts) && str_starts(l + str_len(counts), " kept="))
+		return 1;
+	show("stats: ", buf_a);
+	return 0;
+}
+
+/* Region @i of the target (0..5, i + 1 pages) is one line of maps, rw-p. */
+static int region_in_maps(int i, int pages)
+{
+	char want[40];
+	long addr = target_do('0' + i);
+
+	if (addr <= 0 || read_file(DBG "maps", buf_a, BUF) < 0)
+		return 0;
+	fmt_range(want, addr, addr + pages * PAGE);
+	memcpy(want + str_len(want), " rw-p ", 7);
+	if (str_str(buf_a, want))
+		return 1;
+	ktap_diag("not in maps: ", want);
+	return 0;
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	char line[64];
+	long v, r, addr;
+	int ok;
+
+	(void)argc, (void)argv, (void)envp;
+	put("TAP version 13\n1..1\n# selftests: vmatrack: nommu_m68k_suite\n");
+	if (suite_init()) {
+		put("# Bail out! no memory for buffers\nnot ok 1 selftests: vmatrack: nommu_m68k_suite\n");
+		return 1;
+	}
+	put("# TAP version 13\n# 1..17\n");
+
+	/* 1 */
+	v = read_file("/tmp/insmod.rc", line, sizeof(line));
+	r = read_file(DBG "version", buf_a, BUF);
+	ok = v > 0 && str_eq(line, "0\n") && r > 1 && buf_a[r - 1] == '\n';
+	ktap_diag(ok ? "version " : "finit_module: ", ok ? buf_a : line);
+	ktap_result(ok, "module loaded (finit_module) and version readable", NULL);
+	if (!ok) {
+		put("# Bail out! vmatrack is not loaded\nnot ok 1 selftests: vmatrack: nommu_m68k_suite\n");
+		return 1;
+	}
+
+	/* 2 */
+	ok = read_file(DBG "probes", buf_a, BUF) > 0 && str_starts(buf_a, "# no probes: ");
+	ktap_result(ok, "probes says there are none (snapshot mirror)", NULL);
+	/* 3 */
+	ktap_result(selftest_ok(), "selftest: the Rust core's random cases pass inside the ColdFire kernel", NULL);
+
+	/* 4 */
+	ok = 0;
+	if (start_target()) {
+		char w[32];
+
+		memcpy(w, tpid_s, str_len(tpid_s));
+		memcpy(w + str_len(tpid_s), "\n", 2);
+		ok = write_target(w) == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
+		     field(buf_t, "pid") == tpid &&
+		     str_str(buf_t, " comm=nommu_target mode=snapshot state=snapshot ");
+		show("target: ", buf_t);
+	}
+	ktap_result(ok, "writing a vfork'd child's pid to target attaches to it", NULL);
+	if (!ok) {
+		put("# Bail out! cannot attach\nnot ok 1 selftests: vmatrack: nommu_m68k_suite\n");
+		return 1;
+	}
+
+	/* 5 */
+	ktap_result(maps_equal(), "maps equals /proc/PID/maps of a quiescent target", NULL);
+	/* 6 */
+	ktap_result(check_skips_and_validates(),
+		    "check validates the shadow and skips the self-comparison, saying why", NULL);
+
+	/* 7, 8, 9: each read syncs, so the counts are those of this step alone. */
+	read_file(DBG "stats", buf_a, BUF);
+	v = target_do('m');
+	ok = v == 0 && last_snapshot_is("added=6 removed=0 changed=0");
+	ktap_result(ok, "stats: the next snapshot after six mmaps adds exactly six VMAs", NULL);
+	ok = maps_equal();
+	ktap_result(ok, "maps equals /proc/PID/maps after the mmaps", NULL);
+	ok = 1;
+	for (int i = 0; i < 6; i++)
+		ok = region_in_maps(i, i + 1) && ok;
+	ktap_result(ok, "each mapped region is in maps at the address the target got", NULL);
+
+	/* 10 */
+	v = target_do('u');
+	ok = v == 0 && last_snapshot_is("added=0 removed=3 changed=0") && maps_equal();
+	ktap_result(ok, "munmap of three regions: three removed, maps equal /proc", NULL);
+
+	/* 11, 12: nommu mremap moves vm_end in place, with no tree store. */
+	addr = target_do('s');
+	ok = addr > 0 && maps_differ_only_at(addr, 4 * PAGE, PAGE);
+	ktap_result(ok, "mremap shrink in place: the shadow keeps the tree's range (/proc shows vm_end)", NULL);
+	v = target_do('g');
+	ok = v == addr && maps_equal();
+	ktap_result(ok, "mremap grow back in place: maps equal /proc/PID/maps again", NULL);
+
+	/* 13 */
+	{
+		static const char *const bad[] = { "", "abc\n", "12x\n", "-1\n", " 1\n", "+1\n", "1 2\n",
+						   "99999999\n", "2\n", "follow 1\n",
+						   "1111111111111111111111111111111111111111\n" };
+		static const int err[] = { EINVAL, EINVAL, EINVAL, EINVAL, EINVAL, EINVAL, EINVAL,
+					   EINVAL, EINVAL, 95 /* EOPNOTSUPP */, EINVAL };
+		ok = 1;
+		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			r = write_target(bad[i]);
+			if (r != -err[i]) {
+				char n[24];
+
+				ok = 0;
+				ktap_diag("wrong errno for: ", bad[i]);
+				ktap_diag("got -", fmt_ulong(n, -r));
+			}
+		}
+		ok = ok && write_target("4000\n") == -ESRCH && target_field("pid") == tpid;
+	}
+	ktap_result(ok, "bad target writes: EINVAL (kernel thread too), EOPNOTSUPP for follow, ESRCH; nothing changes",
+		    NULL);
+
+	/* 14 */
+	ok = write_file(DBG "stats", "bogus\n", 6) == -EINVAL && write_file(DBG "stats", "", 0) == -EINVAL &&
+	     write_file(DBG "stats", "reset\n", 6) == 0 && read_file(DBG "stats", buf_a, BUF) > 0 &&
+	     str_str(buf_a, "\nvmas_added 0\n") && str_str(buf_a, "\nsnapshots 1\n");
+	if (!ok)
+		show("stats: ", buf_a);
+	ktap_result(ok, "stats: reset zeroes the totals, anything else is EINVAL", NULL);
+
+	/* 15 */
+	v = target_do('p');
+	if (v == -ENOSYS)
+		ktap_result(1, "mprotect mirrored", "nommu: mprotect returns ENOSYS (no in-place flag changes)");
+	else
+		ktap_result(v == 0 && maps_equal(), "mprotect mirrored", NULL);
+
+	/* 16 */
+	v = target_do('U');
+	ok = v == 0 && maps_equal();
+	target_do('q');
+	{
+		int st = 0;
+
+		sys_wait4(tpid, &st, 0);
+	}
+	ok = ok && read_file(DBG "target", buf_t, BUF) > 0 && str_str(buf_t, " state=exited ");
+	if (!ok)
+		show("target: ", buf_t);
+	ktap_result(ok, "the target unmaps the rest and exits: state=exited", NULL);
+
+	/* 17 */
+	ok = write_target("none\n") == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
+	     str_str(buf_t, " state=detached vmas=0 ") && read_file(DBG "maps", buf_a, BUF) == 0 &&
+	     sys_delete_module("vmatrack", O_NONBLOCK) == 0;
+	ktap_result(ok, "none detaches (maps empty) and the module unloads", NULL);
+
+	put("# # Totals: pass:");
+	put_num(ktap_n - ktap_fails - ktap_skips);
+	put(" fail:");
+	put_num(ktap_fails);
+	put(" skip:");
+	put_num(ktap_skips);
+	put("\n");
+	put(ktap_fails ? "not ok 1 selftests: vmatrack: nommu_m68k_suite\n"
+		       : "ok 1 selftests: vmatrack: nommu_m68k_suite\n");
+	return ktap_fails ? 1 : 0;
+}
