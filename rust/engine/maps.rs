@@ -24,6 +24,18 @@ pub struct MmLayout {
     pub start_stack: u64,
 }
 
+/// What the kernel's own maps file depends on beyond the VMA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapsFormat {
+    /// The kernel's `PAGE_SHIFT` (12; 13 on ColdFire): offsets are shown
+    /// in bytes.
+    pub page_shift: u32,
+    /// A kernel without an MMU (`fs/proc/task_nommu.c`): a shared mapping
+    /// shows `S` when `VM_SHARED` is set too, where `task_mmu.c` always
+    /// shows `s`.
+    pub nommu: bool,
+}
+
 /// The column where names start: `25 + sizeof(void *) * 6 - 1` (72 on
 /// 64-bit, 48 on 32-bit: the core runs on the target's word size, also
 /// as wasm32 for m68k).
@@ -86,22 +98,21 @@ impl<W: Write> Write for Counting<'_, W> {
     }
 }
 
-/// Writes the part of a maps line before the name (`show_vma_header_prefix`)
-/// and returns its length. `page_shift` is the kernel's `PAGE_SHIFT` (12;
-/// 13 on ColdFire).
+/// Writes the part of a maps line before the name (`show_vma_header_prefix`,
+/// or `nommu_vma_show`) and returns its length.
 pub fn write_prefix(
     out: &mut impl Write,
     start: u64,
     end: u64,
     r: &VmaRecord,
-    page_shift: u32,
+    format: MapsFormat,
 ) -> Result<usize, fmt::Error> {
     let mut c = Counting { out, n: 0 };
     let f = r.flags;
     let bit = |b: u64, y: char, n: char| if f & b != 0 { y } else { n };
     let (pgoff, dev, ino) = match r.file {
         // The offset is in bytes: `vm_pgoff << PAGE_SHIFT`.
-        Some(file) => (r.pgoff << page_shift, file.dev, file.ino),
+        Some(file) => (r.pgoff << format.page_shift, file.dev, file.ino),
         None => (0, 0, 0),
     };
     // MAJOR/MINOR of the kernel's dev_t encoding (MINORBITS = 20).
@@ -112,7 +123,11 @@ pub fn write_prefix(
         bit(vm_flags::READ, 'r', '-'),
         bit(vm_flags::WRITE, 'w', '-'),
         bit(vm_flags::EXEC, 'x', '-'),
-        bit(vm_flags::MAYSHARE, 's', 'p'),
+        match (f & vm_flags::MAYSHARE != 0, f & vm_flags::SHARED != 0) {
+            (false, _) => 'p',
+            (true, true) if format.nommu => 'S',
+            (true, _) => 's',
+        },
     )?;
     Ok(c.n)
 }
@@ -134,9 +149,9 @@ pub fn write_line(
     end: u64,
     r: &VmaRecord,
     name: &VmaName<'_>,
-    page_shift: u32,
+    format: MapsFormat,
 ) -> fmt::Result {
-    let n = write_prefix(out, start, end, r, page_shift)?;
+    let n = write_prefix(out, start, end, r, format)?;
     match name {
         VmaName::None => {}
         VmaName::Path => write_pad(out, n)?,

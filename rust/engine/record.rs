@@ -131,6 +131,8 @@ pub mod vm_flags {
     pub const WRITE: u64 = 0x2;
     /// `VM_EXEC`.
     pub const EXEC: u64 = 0x4;
+    /// `VM_SHARED`.
+    pub const SHARED: u64 = 0x8;
     /// `VM_MAYSHARE`.
     pub const MAYSHARE: u64 = 0x80;
 }

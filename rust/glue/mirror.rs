@@ -51,7 +51,7 @@ use super::{
 use crate::engine::{
     dirty::DirtySet,
     events::{EventLog, EventOp, Outcome},
-    maps::{vma_name, write_line, write_pad, write_prefix, MmLayout, VmaName},
+    maps::{vma_name, write_line, write_pad, write_prefix, MapsFormat, MmLayout, VmaName},
     merge::{
         classify_store, unmerged_reasons, write_stats, write_unmerged_line, Cause, MergeStats,
         ShadowView, Totals,
@@ -61,6 +61,12 @@ use crate::engine::{
     trylock::TryLock,
 };
 use crate::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree, RcuWriter};
+
+/// This kernel's maps format.
+const MAPS_FORMAT: MapsFormat = MapsFormat {
+    page_shift: bindings::PAGE_SHIFT,
+    nommu: cfg!(not(CONFIG_MMU)),
+};
 
 /// The shadow: the target's VMAs, as inclusive ranges.
 type Shadow = RcuRangeTree<VmaRecord, DeferredPlatform>;
@@ -920,7 +926,7 @@ impl Mirror {
             .and_then(|b| core::str::from_utf8(b).ok());
         match vma_name(&rec, start, end, &layout, anon) {
             VmaName::Path => {
-                let n = write_prefix(f, start, end, &rec, bindings::PAGE_SHIFT)?;
+                let n = write_prefix(f, start, end, &rec, MAPS_FORMAT)?;
                 write_pad(f, n)?;
                 let path = rec
                     .file
@@ -929,7 +935,7 @@ impl Mirror {
                 write_escaped(f, path)?;
                 writeln!(f)
             }
-            name => write_line(f, start, end, &rec, &name, bindings::PAGE_SHIFT),
+            name => write_line(f, start, end, &rec, &name, MAPS_FORMAT),
         }
     }
 

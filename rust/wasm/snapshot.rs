@@ -15,7 +15,7 @@ use super::buf::Buf;
 use super::platform::{heap_usage, LinearPlatform};
 use crate::engine::{
     self,
-    maps::{vma_name, write_line, write_pad, write_prefix, MmLayout, VmaName},
+    maps::{vma_name, write_line, write_pad, write_prefix, MapsFormat, MmLayout, VmaName},
     record::{FileRef, ObjectId, VmaRecord},
     sync::{SyncCounts, SyncError},
 };
@@ -45,7 +45,7 @@ pub(crate) struct Mirror {
     names: Buf<Name>,
     arena: Buf<u8>,
     layout: MmLayout,
-    page_shift: u32,
+    format: MapsFormat,
     /// The last sync failed: the shadow holds part of a snapshot.
     stale: bool,
     /// A VMA could not be added to the snapshot being taken.
@@ -55,7 +55,7 @@ pub(crate) struct Mirror {
 }
 
 impl Mirror {
-    /// An empty mirror for a kernel with `page_shift`.
+    /// An empty mirror for a (nommu) kernel with `page_shift`.
     pub(crate) fn new(page_shift: u32) -> Self {
         Self {
             tree: RangeTree::new(LinearPlatform),
@@ -63,7 +63,10 @@ impl Mirror {
             names: Buf::new(),
             arena: Buf::new(),
             layout: MmLayout::default(),
-            page_shift,
+            format: MapsFormat {
+                page_shift,
+                nommu: true,
+            },
             stale: false,
             taking_failed: false,
             last: SyncCounts::default(),
@@ -183,7 +186,7 @@ impl Mirror {
             let (start, end) = (first as u64, last as u64 + 1);
             match vma_name(&rec, start, end, &self.layout, None) {
                 VmaName::Path => {
-                    let n = write_prefix(out, start, end, &rec, self.page_shift)?;
+                    let n = write_prefix(out, start, end, &rec, self.format)?;
                     write_pad(out, n)?;
                     for &c in self.path(rec.file) {
                         // seq_path() escapes a newline as "\012".
@@ -195,7 +198,7 @@ impl Mirror {
                     }
                     out.write_char('\n')?;
                 }
-                name => write_line(out, start, end, &rec, &name, self.page_shift)?,
+                name => write_line(out, start, end, &rec, &name, self.format)?,
             }
         }
         Ok(())

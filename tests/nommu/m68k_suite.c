@@ -85,7 +85,7 @@ int main(int argc, char **argv, char **envp)
 		put("# Bail out! no memory for buffers\nnot ok 1 selftests: vmatrack: nommu_m68k_suite\n");
 		return 1;
 	}
-	put("# TAP version 13\n# 1..17\n");
+	put("# TAP version 13\n# 1..18\n");
 
 	/* 1 */
 	v = read_file("/tmp/insmod.rc", line, sizeof(line));
@@ -192,6 +192,16 @@ int main(int argc, char **argv, char **envp)
 		ktap_result(v == 0 && maps_equal(), "mprotect mirrored", NULL);
 
 	/* 16 */
+	addr = target_do('S');
+	ok = addr > 0 && maps_equal() && read_file(DBG "maps", buf_a, BUF) > 0 && str_str(buf_a, " rw-S ");
+	if (!ok && addr < 0) {
+		char n[24];
+
+		ktap_diag("mapping failed: -", fmt_ulong(n, -addr));
+	}
+	ktap_result(ok, "a shared writable mapping shows as rw-S, as nommu's /proc does", NULL);
+
+	/* 17 */
 	v = target_do('U');
 	ok = v == 0 && maps_equal();
 	target_do('q');
@@ -205,7 +215,7 @@ int main(int argc, char **argv, char **envp)
 		show("target: ", buf_t);
 	ktap_result(ok, "the target unmaps the rest and exits: state=exited", NULL);
 
-	/* 17 */
+	/* 18 */
 	ok = write_target("none\n") == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
 	     str_str(buf_t, " state=detached vmas=0 ") && read_file(DBG "maps", buf_a, BUF) == 0 &&
 	     sys_delete_module("vmatrack", O_NONBLOCK) == 0;

@@ -26,6 +26,8 @@ typedef __UINTPTR_TYPE__ uintptr_t;
 #if defined(__riscv)
 /* asm-generic/unistd.h numbers (riscv64). */
 #define __NR_dup3 24
+#define __NR_unlinkat 35
+#define __NR_ftruncate 46
 #define __NR_mkdirat 34
 #define __NR_mount 40
 #define __NR_pipe2 59
@@ -58,6 +60,7 @@ typedef __UINTPTR_TYPE__ uintptr_t;
 #define __NR_getpid 20
 #define __NR_mount 21
 #define __NR_kill 37
+#define __NR_ftruncate 93
 #define __NR_reboot 88
 #define __NR_munmap 91
 #define __NR_wait4 114
@@ -70,6 +73,7 @@ typedef __UINTPTR_TYPE__ uintptr_t;
 #define __NR_mmap2 192
 #define __NR_exit_group 247
 #define __NR_openat 288
+#define __NR_unlinkat 294
 #define __NR_mkdirat 289
 #define __NR_dup3 326
 #define __NR_pipe2 327
@@ -168,6 +172,8 @@ static inline long sys_mount(const char *src, const char *dst, const char *type,
 {
 	return sc(__NR_mount, src, dst, type, fl, data, 0);
 }
+static inline long sys_ftruncate(int fd, long len) { return sc(__NR_ftruncate, fd, len, 0, 0, 0, 0); }
+static inline long sys_unlink(const char *p) { return sc(__NR_unlinkat, AT_FDCWD, p, 0, 0, 0, 0); }
 static inline long sys_getpid(void) { return sc(__NR_getpid, 0, 0, 0, 0, 0, 0); }
 static inline long sys_kill(int pid, int sig) { return sc(__NR_kill, pid, sig, 0, 0, 0, 0); }
 static inline long sys_wait4(int pid, int *st, int opt) { return sc(__NR_wait4, pid, st, opt, 0, 0, 0); }

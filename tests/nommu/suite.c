@@ -33,7 +33,7 @@ int main(int argc, char **argv, char **envp)
 		put("# Bail out! no memory for buffers\nnot ok 1 selftests: vmatrack: nommu_suite\n");
 		return 1;
 	}
-	put("# TAP version 13\n# 1..18\n");
+	put("# TAP version 13\n# 1..19\n");
 
 	/* 1 */
 	v = read_file("/tmp/insmod.rc", line, sizeof(line));
@@ -175,6 +175,13 @@ int main(int argc, char **argv, char **envp)
 	ktap_result(ok, "munmap of a middle page (split_vma, then shrink) arrives live", NULL);
 
 	/* 16 */
+	ev = target_field("events");
+	addr = target_do('S');
+	ok = addr > 0 && target_field("events") > ev && check_ok() && maps_equal() &&
+	     read_file(DBG "maps", buf_a, BUF) > 0 && str_str(buf_a, " rw-S ");
+	ktap_result(ok, "a shared writable mapping arrives live and shows as rw-S, as nommu's /proc does", NULL);
+
+	/* 17 */
 	v = target_do('U');
 	ok = v == 0 && check_ok() && maps_equal();
 	target_do('q');
@@ -189,13 +196,13 @@ int main(int argc, char **argv, char **envp)
 		show("target: ", buf_t);
 	ktap_result(ok, "the target unmaps the rest and exits: state=exited, check says so", NULL);
 
-	/* 17 */
+	/* 18 */
 	ok = write_target("none\n") == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
 	     str_str(buf_t, " state=detached ") && read_file(DBG "probes", buf_a, BUF) > 0 &&
 	     str_starts(buf_a, "# not registered");
 	ktap_result(ok, "writing none detaches and unregisters the probes", NULL);
 
-	/* 18 */
+	/* 19 */
 	r = sys_delete_module("vmatrack", O_NONBLOCK);
 	ktap_result(r == 0, "the module unloads (delete_module)", NULL);
 

@@ -11,14 +11,16 @@
  *   p  mprotect one page of region 1 read-only (RESULT: 0 or -errno)
  *   h  unmap the last page of region 5 (6 pages -> 5: vmi_shrink_vma)
  *   H  unmap page 2 of region 5 (split_vma, then vmi_shrink_vma)
- *   U  unmap the remaining regions (region 5 as its pieces)
+ *   U  unmap the remaining regions (region 5 as its pieces, and S's)
+ *   S  map 2 pages of a ramfs file shared and writable (RESULT: its
+ *      address): nommu maps that file's pages directly, with VM_SHARED
  *   0..5  report region N's address (0 once unmapped)
  *   q  exit 0
  * It starts by answering "k 0" once it is ready.
  */
 #include "nommu.h"
 
-static void *region[6];
+static void *region[6], *shared;
 
 static void ack(int fd, long v)
 {
@@ -75,6 +77,27 @@ static long unmap(int first, int step)
 	return 0;
 }
 
+/*
+ * A shared writable mapping of a file: on nommu an anonymous MAP_SHARED
+ * is a private copy, but ramfs files can be mapped directly (the file is
+ * sized first: ramfs gives it contiguous pages then).
+ */
+static long map_shared(void)
+{
+	long fd = sys_openat("/tmp/vmatrack-shared", O_RDWR | O_CREAT | O_TRUNC, 0600), r;
+
+	if (fd < 0)
+		return fd;
+	r = sys_ftruncate(fd, 2 * PAGE);
+	if (!r) {
+		shared = sys_mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		r = (long)shared;
+	}
+	sys_close(fd);
+	sys_unlink("/tmp/vmatrack-shared");
+	return r;
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	int in, out;
@@ -101,7 +124,13 @@ int main(int argc, char **argv, char **envp)
 			r5_hole = 1;
 			ack(out, sys_munmap((char *)region[5] + 2 * PAGE, PAGE));
 			break;
-		case 'U': ack(out, unmap(0, 1)); break;
+		case 'S': ack(out, map_shared()); break;
+		case 'U':
+			if (shared && (unsigned long)shared < -4096UL)
+				sys_munmap(shared, 2 * PAGE);
+			shared = NULL;
+			ack(out, unmap(0, 1));
+			break;
 		case '0': case '1': case '2': case '3': case '4': case '5':
 			ack(out, (long)region[c - '0']);
 			break;

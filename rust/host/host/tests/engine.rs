@@ -4,12 +4,18 @@
 //! maps rendering, which must match `fs/proc/task_mmu.c` byte for byte.
 
 use vmatrack_core::engine::{
-    maps::{vma_name, write_line, MmLayout, VmaName},
+    maps::{vma_name, write_line, MapsFormat, MmLayout, VmaName},
     record::{vm_flags, FileRef, ObjectId, SpecialName, VmaRecord},
     target::{parse_target, TargetCmd, TargetParseError},
 };
 
 const PID_MAX: u32 = 4_194_304;
+
+/// x86_64's maps format.
+const MMU: MapsFormat = MapsFormat {
+    page_shift: 12,
+    nommu: false,
+};
 
 #[test]
 fn target_accepts_pids_none_and_follow() {
@@ -75,7 +81,7 @@ fn target_rejects_overlong_writes() {
 
 fn line(start: u64, end: u64, r: &VmaRecord, name: VmaName<'_>) -> String {
     let mut s = String::new();
-    write_line(&mut s, start, end, r, &name, 12).unwrap();
+    write_line(&mut s, start, end, r, &name, MMU).unwrap();
     s
 }
 
@@ -119,7 +125,7 @@ fn maps_line_of_a_file_shows_offset_dev_inode() {
         ..Default::default()
     };
     let mut s = String::new();
-    let n = vmatrack_core::engine::maps::write_prefix(&mut s, 0x401000, 0x585000, &r, 12).unwrap();
+    let n = vmatrack_core::engine::maps::write_prefix(&mut s, 0x401000, 0x585000, &r, MMU).unwrap();
     assert_eq!(s, "00401000-00585000 r-xp 00001000 00:03 23 ");
     assert_eq!(n, s.len());
 }
@@ -136,7 +142,7 @@ fn maps_device_numbers_split_at_minorbits() {
         ..Default::default()
     };
     let mut s = String::new();
-    vmatrack_core::engine::maps::write_prefix(&mut s, 0, 0x1000, &r, 12).unwrap();
+    vmatrack_core::engine::maps::write_prefix(&mut s, 0, 0x1000, &r, MMU).unwrap();
     assert!(s.contains(" 08:01 5 "), "{s}");
 }
 
@@ -147,6 +153,39 @@ fn maps_shared_flag_shows_s() {
         ..Default::default()
     };
     assert!(line(0, 0x1000, &r, VmaName::None).contains(" r--s "));
+}
+
+#[test]
+fn maps_nommu_shows_shared_writable_as_capital_s() {
+    // task_nommu.c: VM_MAYSHARE with VM_SHARED is 'S', without it 's';
+    // task_mmu.c says 's' for both. Offsets use the given page size.
+    let nommu = MapsFormat {
+        page_shift: 13,
+        nommu: true,
+    };
+    let shared = VmaRecord {
+        flags: vm_flags::READ | vm_flags::WRITE | vm_flags::MAYSHARE | vm_flags::SHARED,
+        pgoff: 1,
+        file: Some(FileRef {
+            file: ObjectId(1),
+            dev: 0,
+            ino: 7,
+        }),
+        ..Default::default()
+    };
+    let mut s = String::new();
+    vmatrack_core::engine::maps::write_prefix(&mut s, 0, 0x2000, &shared, nommu).unwrap();
+    assert!(s.contains(" rw-S 00002000 "), "{s}");
+    s.clear();
+    vmatrack_core::engine::maps::write_prefix(&mut s, 0, 0x2000, &shared, MMU).unwrap();
+    assert!(s.contains(" rw-s 00001000 "), "{s}");
+    let may_only = VmaRecord {
+        flags: vm_flags::READ | vm_flags::MAYSHARE,
+        ..Default::default()
+    };
+    s.clear();
+    vmatrack_core::engine::maps::write_prefix(&mut s, 0, 0x2000, &may_only, nommu).unwrap();
+    assert!(s.contains(" r--s "), "{s}");
 }
 
 #[test]
