@@ -22,6 +22,7 @@ use kernel::{
 pub mod engine;
 pub mod glue;
 pub mod rangetree;
+pub mod selftest;
 
 module! {
     type: Vmatrack,

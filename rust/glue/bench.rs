@@ -17,8 +17,9 @@ use kernel::{
     time::{Instant, Monotonic},
 };
 
-use super::{maple_peer::CMapleTree, platform::KernelPlatform, rng::Rng};
+use super::{maple_peer::CMapleTree, platform::KernelPlatform};
 use crate::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree};
+use crate::selftest::rng::Rng;
 
 const PAGE: usize = 4096;
 /// Rounds per measurement; the minimum is reported.

@@ -18,7 +18,6 @@ pub(crate) mod nommu;
 pub(crate) mod platform;
 pub(crate) mod probes;
 pub(crate) mod rawfile;
-pub(crate) mod rng;
 pub(crate) mod selftest;
 pub(crate) mod target;
 pub(crate) mod vma;

@@ -16,9 +16,9 @@ use kernel::prelude::*;
 use super::{
     maple_peer::CMapleTree,
     platform::{FailingPlatform, KernelPlatform},
-    rng::Rng,
 };
 use crate::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree};
+use crate::selftest::{self as cases, rng::Rng, Case, CaseResult, Failure, Op};
 
 /// Operations per random case: enough to split, merge and re-grow nodes
 /// several levels deep, yet a second or two under QEMU's TCG.
@@ -28,12 +28,6 @@ const OPS: usize = 3000;
 /// that stores overlap often.
 const SLOTS: usize = 1 << 12;
 const PAGE: usize = 4096;
-
-/// One random operation on both trees.
-enum Op {
-    Store(usize, usize, Option<usize>),
-    Erase(usize),
-}
 
 /// A random operation: mostly stores of one to 64 pages, sometimes a
 /// clearing store or an erase, now and then a range touching `usize::MAX`
@@ -50,11 +44,6 @@ fn random_op(rng: &mut Rng, serial: usize) -> Op {
         _ => Op::Store(first, last, Some(serial)),
     }
 }
-
-/// A failed expectation, with what to print.
-struct Failure(&'static str, usize, usize);
-
-type CaseResult = core::result::Result<(), Failure>;
 
 /// Checks that `load_range` of ours agrees with every entry of the C tree,
 /// and that both hold the same number of entries (together: same contents).
@@ -187,18 +176,7 @@ fn gap_search_matches_c(seed: u64) -> CaseResult {
 /// and changing the copy leaves the original alone.
 fn bulk_build_and_dup(seed: u64) -> CaseResult {
     let (c, t) = random_layout(seed)?;
-    let mut d = t
-        .dup(Gfp::Kernel)
-        .map_err(|_| Failure("dup failed", 0, 0))?;
-    d.validate()
-        .map_err(|_| Failure("validate() failed on the dup", 0, 0))?;
-    same_contents(&c, d.len(), |x| d.load_range(x))?;
-    d.store(0, usize::MAX, None, Gfp::Kernel)
-        .map_err(|_| Failure("clearing the dup failed", 0, 0))?;
-    if !d.is_empty() {
-        return Err(Failure("dup not empty after clearing it", d.len(), 0));
-    }
-    same_contents(&c, t.len(), |x| t.load_range(x))
+    cases::dup_is_a_separate_copy(&t, |d| same_contents(&c, d.len(), |x| d.load_range(x)))
 }
 
 /// RCU mode: the same random operations through the writer, reads under
@@ -245,19 +223,7 @@ fn rcu_matches_c(seed: u64) -> CaseResult {
 /// allocate (`Gfp::PoolOnly`, the probe-context case) always succeeds.
 fn preallocated_store_cannot_fail(seed: u64) -> CaseResult {
     let mut rng = Rng::new(seed);
-    let mut t = RangeTree::<usize, _>::new(KernelPlatform);
-    for i in 0..OPS {
-        let need = t.worst_case_nodes_per_store();
-        t.fill_pool(need, Gfp::Kernel)
-            .map_err(|_| Failure("fill_pool failed", need, 0))?;
-        let (f, l, v) = match random_op(&mut rng, i) {
-            Op::Store(f, l, v) => (f, l, v),
-            Op::Erase(x) => (x, x, None),
-        };
-        t.store(f, l, v, Gfp::PoolOnly)
-            .map_err(|_| Failure("pool-only store failed (op, pool)", i, t.pool_len()))?;
-    }
-    t.validate().map_err(|_| Failure("validate() failed", 0, 0))
+    cases::preallocated_store_cannot_fail(KernelPlatform, OPS, |i| random_op(&mut rng, i))
 }
 
 /// With every 7th allocation failing, a failed store or erase leaves the
@@ -295,9 +261,6 @@ fn alloc_failure_leaves_tree_unchanged(seed: u64) -> CaseResult {
     Ok(())
 }
 
-/// A named case: it gets a seed and passes or says what went wrong.
-type Case = (&'static str, fn(u64) -> CaseResult);
-
 /// The cases, in the order they are reported.
 const CASES: [Case; 6] = [
     ("plain_random_ops_match_c_maple_tree", plain_matches_c),
@@ -316,17 +279,5 @@ const CASES: [Case; 6] = [
 
 /// Renders the `selftest` file: runs every case with `seed` and prints KTAP.
 pub(crate) fn run(seed: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "TAP version 13")?;
-    writeln!(f, "1..{}", CASES.len())?;
-    writeln!(f, "# seed={seed}")?;
-    for (i, (name, case)) in CASES.iter().enumerate() {
-        match case(seed.wrapping_add(i as u64)) {
-            Ok(()) => writeln!(f, "ok {} {name}", i + 1)?,
-            Err(Failure(what, a, b)) => {
-                writeln!(f, "# {what} {a:#x} {b:#x}")?;
-                writeln!(f, "not ok {} {name}", i + 1)?;
-            }
-        }
-    }
-    Ok(())
+    cases::run_ktap(seed, &CASES, 0, f)
 }

@@ -21,12 +21,12 @@ pub mod rangetree;
 #[path = "../engine/mod.rs"]
 pub mod engine;
 
-#[path = "../glue/rng.rs"]
-mod rng;
+#[path = "../selftest/mod.rs"]
+pub mod selftest;
 
 mod buf;
+mod model_cases;
 mod platform;
-mod selftest;
 mod snapshot;
 
 use core::cell::UnsafeCell;
@@ -230,7 +230,7 @@ pub extern "C" fn vt_render(what: u32, seed: u64) -> i32 {
             RENDER_TREE => m.show_tree(output),
             RENDER_STATS => m.show_stats(output),
             RENDER_CHECK => m.show_check(output),
-            RENDER_SELFTEST => selftest::run(seed, output),
+            RENDER_SELFTEST => model_cases::run(seed, output),
             _ => return -EINVAL,
         };
         match r {

@@ -75,28 +75,12 @@ static int region_in_maps(int i, int pages)
 
 int main(int argc, char **argv, char **envp)
 {
-	char line[64];
 	long v, r, addr;
 	int ok;
 
 	(void)argc, (void)argv, (void)envp;
-	put("TAP version 13\n1..1\n# selftests: vmatrack: nommu_m68k_suite\n");
-	if (suite_init()) {
-		put("# Bail out! no memory for buffers\nnot ok 1 selftests: vmatrack: nommu_m68k_suite\n");
+	if (suite_start("nommu_m68k_suite", 18))
 		return 1;
-	}
-	put("# TAP version 13\n# 1..18\n");
-
-	/* 1 */
-	v = read_file("/tmp/insmod.rc", line, sizeof(line));
-	r = read_file(DBG "version", buf_a, BUF);
-	ok = v > 0 && str_eq(line, "0\n") && r > 1 && buf_a[r - 1] == '\n';
-	ktap_diag(ok ? "version " : "finit_module: ", ok ? buf_a : line);
-	ktap_result(ok, "module loaded (finit_module) and version readable", NULL);
-	if (!ok) {
-		put("# Bail out! vmatrack is not loaded\nnot ok 1 selftests: vmatrack: nommu_m68k_suite\n");
-		return 1;
-	}
 
 	/* 2 */
 	ok = read_file(DBG "probes", buf_a, BUF) > 0 && str_starts(buf_a, "# no probes: ");
@@ -105,21 +89,10 @@ int main(int argc, char **argv, char **envp)
 	ktap_result(selftest_ok(), "selftest: the Rust core's random cases pass inside the ColdFire kernel", NULL);
 
 	/* 4 */
-	ok = 0;
-	if (start_target()) {
-		char w[32];
-
-		memcpy(w, tpid_s, str_len(tpid_s));
-		memcpy(w + str_len(tpid_s), "\n", 2);
-		ok = write_target(w) == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
-		     field(buf_t, "pid") == tpid &&
-		     str_str(buf_t, " comm=nommu_target mode=snapshot state=snapshot ");
-		show("target: ", buf_t);
-	}
+	ok = suite_attach(" comm=nommu_target mode=snapshot state=snapshot ");
 	ktap_result(ok, "writing a vfork'd child's pid to target attaches to it", NULL);
 	if (!ok) {
-		put("# Bail out! cannot attach\nnot ok 1 selftests: vmatrack: nommu_m68k_suite\n");
-		return 1;
+		return suite_bail_out("cannot attach");
 	}
 
 	/* 5 */
@@ -221,14 +194,5 @@ int main(int argc, char **argv, char **envp)
 	     sys_delete_module("vmatrack", O_NONBLOCK) == 0;
 	ktap_result(ok, "none detaches (maps empty) and the module unloads", NULL);
 
-	put("# # Totals: pass:");
-	put_num(ktap_n - ktap_fails - ktap_skips);
-	put(" fail:");
-	put_num(ktap_fails);
-	put(" skip:");
-	put_num(ktap_skips);
-	put("\n");
-	put(ktap_fails ? "not ok 1 selftests: vmatrack: nommu_m68k_suite\n"
-		       : "ok 1 selftests: vmatrack: nommu_m68k_suite\n");
-	return ktap_fails ? 1 : 0;
+	return suite_end();
 }

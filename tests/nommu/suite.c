@@ -23,47 +23,18 @@ static long probe_hits(const char *name)
 
 int main(int argc, char **argv, char **envp)
 {
-	char line[64];
 	long v, r, ev, rs, addr;
 	int ok;
 
 	(void)argc, (void)argv, (void)envp;
-	put("TAP version 13\n1..1\n# selftests: vmatrack: nommu_suite\n");
-	if (suite_init()) {
-		put("# Bail out! no memory for buffers\nnot ok 1 selftests: vmatrack: nommu_suite\n");
+	if (suite_start("nommu_suite", 19))
 		return 1;
-	}
-	put("# TAP version 13\n# 1..19\n");
-
-	/* 1 */
-	v = read_file("/tmp/insmod.rc", line, sizeof(line));
-	r = read_file(DBG "version", buf_a, BUF);
-	ok = v > 0 && str_eq(line, "0\n") && r > 1 && buf_a[r - 1] == '\n';
-	if (!ok)
-		ktap_diag("finit_module: ", line);
-	else
-		ktap_diag("version ", buf_a);
-	ktap_result(ok, "module loaded (finit_module) and version readable", NULL);
-	if (!ok) {
-		put("# Bail out! vmatrack is not loaded\nnot ok 1 selftests: vmatrack: nommu_suite\n");
-		return 1;
-	}
 
 	/* 2 */
-	ok = 0;
-	if (start_target()) {
-		char w[32];
-
-		memcpy(w, tpid_s, str_len(tpid_s));
-		memcpy(w + str_len(tpid_s), "\n", 2);
-		ok = write_target(w) == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
-		     field(buf_t, "pid") == tpid && str_str(buf_t, " comm=nommu_target mode=single state=live ");
-		show("target: ", buf_t);
-	}
+	ok = suite_attach(" comm=nommu_target mode=single state=live ");
 	ktap_result(ok, "writing a vfork'd child's pid to target attaches to it", NULL);
 	if (!ok) {
-		put("# Bail out! cannot attach\nnot ok 1 selftests: vmatrack: nommu_suite\n");
-		return 1;
+		return suite_bail_out("cannot attach");
 	}
 
 	/* 3 */
@@ -206,13 +177,5 @@ int main(int argc, char **argv, char **envp)
 	r = sys_delete_module("vmatrack", O_NONBLOCK);
 	ktap_result(r == 0, "the module unloads (delete_module)", NULL);
 
-	put("# # Totals: pass:");
-	put_num(ktap_n - ktap_fails - ktap_skips);
-	put(" fail:");
-	put_num(ktap_fails);
-	put(" skip:");
-	put_num(ktap_skips);
-	put("\n");
-	put(ktap_fails ? "not ok 1 selftests: vmatrack: nommu_suite\n" : "ok 1 selftests: vmatrack: nommu_suite\n");
-	return ktap_fails ? 1 : 0;
+	return suite_end();
 }

@@ -221,4 +221,82 @@ static inline int start_target(void)
 	return target_answer() == 0; /* "k 0": ready */
 }
 
+/* The suite's name, for the runner-shaped first and last lines. */
+static const char *suite_name;
+
+/* Ends the suite: "ok/not ok 1 selftests: vmatrack: NAME". Returns the exit code. */
+static inline int suite_bail_out(const char *why)
+{
+	put("# Bail out! ");
+	put(why);
+	put("\nnot ok 1 selftests: vmatrack: ");
+	put(suite_name);
+	put("\n");
+	return 1;
+}
+
+/*
+ * suite_start() - the kselftest runner's framing for suite @name with
+ * @tests leaves, then test 1: the module loaded and `version` reads.
+ * Return: 0 to go on, or the exit code after a bail-out.
+ */
+static inline int suite_start(const char *name, int tests)
+{
+	char line[64];
+	long v, r;
+	int ok;
+
+	suite_name = name;
+	put("TAP version 13\n1..1\n# selftests: vmatrack: ");
+	put(name);
+	put("\n");
+	if (suite_init())
+		return suite_bail_out("no memory for buffers");
+	put("# TAP version 13\n# 1..");
+	put_num(tests);
+	put("\n");
+	v = read_file("/tmp/insmod.rc", line, sizeof(line));
+	r = read_file(DBG "version", buf_a, BUF);
+	ok = v > 0 && str_eq(line, "0\n") && r > 1 && buf_a[r - 1] == '\n';
+	ktap_diag(ok ? "version " : "finit_module: ", ok ? buf_a : line);
+	ktap_result(ok, "module loaded (finit_module) and version readable", NULL);
+	return ok ? 0 : suite_bail_out("vmatrack is not loaded");
+}
+
+/*
+ * suite_attach() - start nommu_target and write its pid to `target`;
+ * passes when `target` then reads with its pid and holds @want (e.g.
+ * " comm=nommu_target mode=single state=live ").
+ */
+static inline int suite_attach(const char *want)
+{
+	char w[32];
+	int ok;
+
+	if (!start_target())
+		return 0;
+	memcpy(w, tpid_s, str_len(tpid_s));
+	memcpy(w + str_len(tpid_s), "\n", 2);
+	ok = write_target(w) == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
+	     field(buf_t, "pid") == tpid && str_str(buf_t, want);
+	show("target: ", buf_t);
+	return ok;
+}
+
+/* suite_end() - the totals and the runner's last line; returns the exit code. */
+static inline int suite_end(void)
+{
+	put("# # Totals: pass:");
+	put_num(ktap_n - ktap_fails - ktap_skips);
+	put(" fail:");
+	put_num(ktap_fails);
+	put(" skip:");
+	put_num(ktap_skips);
+	put("\n");
+	put(ktap_fails ? "not ok 1 selftests: vmatrack: " : "ok 1 selftests: vmatrack: ");
+	put(suite_name);
+	put("\n");
+	return ktap_fails ? 1 : 0;
+}
+
 #endif /* VMATRACK_NOMMU_SUITE_H */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! vmatrack's platform-free core, compiled exactly as the kernel module
-//! compiles it: `rust/rangetree/` and `rust/engine/` included as modules of
-//! a `no_std` crate that links neither `std` nor `alloc`. If this crate
-//! builds, the core needs nothing but `core`.
+//! compiles it: `rust/rangetree/`, `rust/engine/` and `rust/selftest/`
+//! included as modules of a `no_std` crate that links neither `std` nor
+//! `alloc`. If this crate builds, the core needs nothing but `core`.
 
 #![no_std]
 
@@ -12,3 +12,6 @@ pub mod rangetree;
 
 #[path = "../../../engine/mod.rs"]
 pub mod engine;
+
+#[path = "../../../selftest/mod.rs"]
+pub mod selftest;

@@ -359,3 +359,20 @@ fn replace_and_clear() {
         crossbeam_epoch::pin().flush();
     }
 }
+
+/// The in-kernel selftests' shared case, run on the host platform too.
+#[test]
+fn shared_selftest_case_preallocated_store_cannot_fail() {
+    use vmatrack_core::selftest::{preallocated_store_cannot_fail, rng::Rng, Op};
+    let mut rng = Rng::new(7);
+    let r = preallocated_store_cannot_fail(vmatrack_host::StdPlatform::new(), 3000, |i| {
+        let first = rng.below(4096) * 4096;
+        let last = first + (1 + rng.below(64)) * 4096 - 1;
+        match rng.below(4) {
+            0 => Op::Erase(first),
+            1 => Op::Store(first, last, None),
+            _ => Op::Store(first, last, Some(i)),
+        }
+    });
+    assert!(r.is_ok(), "{}", r.err().map_or("", |f| f.0));
+}

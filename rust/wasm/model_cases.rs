@@ -15,23 +15,18 @@ use core::fmt::{self, Write};
 
 use super::buf::Buf;
 use super::platform::{self, LinearPlatform};
-use super::rng::Rng;
 use crate::engine::{
     record::{ObjectId, VmaRecord},
     sync::sync,
 };
 use crate::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree};
+use crate::selftest::{self as cases, rng::Rng, Case, CaseResult, Failure, Op};
 
 /// Operations per random case (TCG-emulated ColdFire is slow).
 const OPS: usize = 1500;
 /// Page slots the model covers, and the page size of the keys.
 const SLOTS: usize = 1 << 10;
 const PAGE: usize = 4096;
-
-/// A failed expectation, with what to print.
-struct Failure(&'static str, usize, usize);
-
-type CaseResult = Result<(), Failure>;
 
 /// One value (0: empty) per page slot.
 struct Model(Buf<u32>);
@@ -96,12 +91,6 @@ impl Model {
             .iter()
             .all(|&v| v == 0)
     }
-}
-
-/// One random operation.
-enum Op {
-    Store(usize, usize, Option<usize>),
-    Erase(usize),
 }
 
 /// Mostly stores of one to 32 pages, some clearing stores and erases.
@@ -230,18 +219,7 @@ fn gap_search(seed: u64) -> CaseResult {
 /// entries, and clearing it leaves the original alone.
 fn bulk_build_and_dup(seed: u64) -> CaseResult {
     let (model, t) = random_layout(seed)?;
-    let mut d = t
-        .dup(Gfp::Kernel)
-        .map_err(|_| Failure("dup failed", 0, 0))?;
-    d.validate()
-        .map_err(|_| Failure("validate() failed on the dup", 0, 0))?;
-    same_contents(&model, d.iter())?;
-    d.store(0, usize::MAX, None, Gfp::Kernel)
-        .map_err(|_| Failure("clearing the dup failed", 0, 0))?;
-    if !d.is_empty() {
-        return Err(Failure("dup not empty after clearing it", d.len(), 0));
-    }
-    same_contents(&model, t.iter())
+    cases::dup_is_a_separate_copy(&t, |d| same_contents(&model, d.iter()))
 }
 
 /// RCU mode: the same random operations through the writer, reads under
@@ -282,19 +260,7 @@ fn rcu_random_ops(seed: u64) -> CaseResult {
 /// allocate (`Gfp::PoolOnly`) always succeeds.
 fn preallocated_store_cannot_fail(seed: u64) -> CaseResult {
     let mut rng = Rng::new(seed);
-    let mut t = RangeTree::<usize, _>::new(LinearPlatform);
-    for i in 0..OPS {
-        let need = t.worst_case_nodes_per_store();
-        t.fill_pool(need, Gfp::Kernel)
-            .map_err(|_| Failure("fill_pool failed", need, 0))?;
-        let (f, l, v) = match random_op(&mut rng, i) {
-            Op::Store(f, l, v) => (f, l, v),
-            Op::Erase(x) => (x, x, None),
-        };
-        t.store(f, l, v, Gfp::PoolOnly)
-            .map_err(|_| Failure("pool-only store failed (op, pool)", i, t.pool_len()))?;
-    }
-    t.validate().map_err(|_| Failure("validate() failed", 0, 0))
+    cases::preallocated_store_cannot_fail(LinearPlatform, OPS, |i| random_op(&mut rng, i))
 }
 
 /// With one of the next few allocations failing at every operation, a
@@ -362,9 +328,6 @@ fn sync_reaches_each_snapshot(seed: u64) -> CaseResult {
     Ok(())
 }
 
-/// A named case: it gets a seed and passes or says what went wrong.
-type Case = (&'static str, fn(u64) -> CaseResult);
-
 /// The cases, in the order they are reported.
 const CASES: [Case; 7] = [
     ("plain_random_ops_match_model", plain_random_ops),
@@ -385,19 +348,8 @@ const CASES: [Case; 7] = [
 /// Renders the `selftest` file: runs every case with `seed`, prints KTAP,
 /// and checks that the cases gave back every block they took.
 pub(crate) fn run(seed: u64, out: &mut impl Write) -> fmt::Result {
-    writeln!(out, "TAP version 13")?;
-    writeln!(out, "1..{}", CASES.len() + 1)?;
-    writeln!(out, "# seed={seed}")?;
     let before = platform::heap_usage();
-    for (i, (name, case)) in CASES.iter().enumerate() {
-        match case(seed.wrapping_add(i as u64)) {
-            Ok(()) => writeln!(out, "ok {} {name}", i + 1)?,
-            Err(Failure(what, a, b)) => {
-                writeln!(out, "# {what} {a:#x} {b:#x}")?;
-                writeln!(out, "not ok {} {name}", i + 1)?;
-            }
-        }
-    }
+    cases::run_ktap(seed, &CASES, 1, out)?;
     let after = platform::heap_usage();
     if after != before {
         writeln!(

@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A small seedable generator for the in-kernel selftest and bench, so a
-//! failing seed can be replayed. Platform-free: the m68k (wasm32) build
-//! includes this file too.
+//! A small seedable generator for the in-kernel selftests and bench, so a
+//! failing seed can be replayed.
 
 /// xorshift64*: not for anything but picking test inputs.
-pub(crate) struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
     /// A generator for `seed` (any value, 0 included).
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
     }
 
     /// The next 64 random bits.
-    pub(crate) fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -22,12 +21,12 @@ impl Rng {
     }
 
     /// A value in `0..n` (0 when `n` is 0).
-    pub(crate) fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         if n == 0 {
             0
         } else {
             // The remainder is below `n`, so it fits a usize of any width.
-            (self.next() % n as u64) as usize
+            (self.next_u64() % n as u64) as usize
         }
     }
 }
