@@ -362,7 +362,8 @@ impl Mirror {
         }
     }
 
-    /// Compares the shadow's ranges and VMA identities with `mm`'s tree.
+    /// Compares the shadow's ranges and VMA identities with `mm`'s tree
+    /// (on nommu, the tree's ranges, as `check` does).
     ///
     /// Runs in probe context: a read-only walk of both trees under RCU, no
     /// allocation. Attributes are not compared (dirty ranges may be waiting
@@ -378,8 +379,8 @@ impl Mirror {
         // SAFETY: The caller guarantees the tree is stable; every entry of
         // an mm's tree is a VMA.
         unsafe {
-            super::vma::walk_raw(mm, |vma| {
-                let (start, end, rec) = read_vma(vma, &self.ids, true);
+            super::vma::walk_raw(mm, |vma, start, end| {
+                let (_, _, rec) = read_vma(vma, &self.ids, true);
                 match shadow.next() {
                     Some((s, l, r)) if s == start && l == end - 1 && r.vma == rec.vma => {}
                     _ => ok = false,

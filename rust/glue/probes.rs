@@ -82,14 +82,13 @@
 //!   act on), stays `ok`, and lists each VMA whose `vm_end` differs from
 //!   its tree range as a `# nommu mremap` note (`super::nommu`). `maps`
 //!   then differs from `/proc/PID/maps` (which prints `vm_end`) in that
-//!   line's end, until the VMA grows back or is replaced.
+//!   line's end, until the VMA grows back or is replaced. The `follow`
+//!   exit check compares the tree's ranges too.
 //! * **fork** (`clone` without `CLONE_VM`) copies no VMAs (nommu
 //!   `dup_mmap()` copies only the exe file): a `follow`ed child would
 //!   start with an empty tree (not exercised: such a child runs on its
 //!   parent's memory, so the nommu suite makes none). `vfork` children
 //!   share the parent's mm and are never followed (as on MMU kernels).
-//!   In `follow` mode the exit check compares `vm_end`, so a process
-//!   that exits with a VMA shrunk by mremap counts as a failed check.
 //! * `exit_mmap`, `sched_post_fork` and `begin_new_exec` exist and are
 //!   probed as on MMU kernels.
 

@@ -136,20 +136,27 @@ pub(crate) fn walk(
         let vma = e.cast::<bindings::vm_area_struct>();
         // SAFETY: Entries of `mm_mt` are VMAs; the lock keeps them valid.
         let (vm_start, vm_end, rec) = unsafe { read_vma(vma, ids, false) };
-        // nommu's mremap moves `vm_end` without a tree store: the shadow
-        // mirrors the tree, so there the range is the tree's (`super::nommu`).
-        let (start, end) = if cfg!(CONFIG_MMU) {
-            (vm_start, vm_end)
-        } else {
-            (mas.index, mas.last.wrapping_add(1))
-        };
+        let (start, end) = mirrored_range(vm_start, vm_end, &mas);
         // SAFETY: As above.
         unsafe { names.add_vma(vma, ids) }?;
         f(start, end, rec)?;
     }
 }
 
-/// Calls `f(vma)` for every VMA of `mm` without taking its lock, under RCU.
+/// The range the shadow mirrors for a VMA found by `mas`: its own on MMU
+/// kernels; the tree's on nommu, whose mremap moves `vm_end` without a
+/// tree store (the shadow mirrors the tree, see `super::nommu`).
+fn mirrored_range(vm_start: usize, vm_end: usize, mas: &bindings::ma_state) -> (usize, usize) {
+    if cfg!(CONFIG_MMU) {
+        (vm_start, vm_end)
+    } else {
+        (mas.index, mas.last.wrapping_add(1))
+    }
+}
+
+/// Calls `f(vma, start, end)` for every VMA of `mm` without taking its
+/// lock, under RCU; `[start, end)` is the range the shadow mirrors for it
+/// ([`mirrored_range`]).
 ///
 /// # Safety
 ///
@@ -157,7 +164,7 @@ pub(crate) fn walk(
 /// entry of `exit_mmap`, when the mm has no users left).
 pub(crate) unsafe fn walk_raw(
     mm: *mut bindings::mm_struct,
-    mut f: impl FnMut(*const bindings::vm_area_struct),
+    mut f: impl FnMut(*const bindings::vm_area_struct, usize, usize),
 ) {
     let _rcu = kernel::sync::rcu::read_lock();
     let mut mas = mm_mas(mm, 0);
@@ -168,7 +175,12 @@ pub(crate) unsafe fn walk_raw(
         if e.is_null() {
             return;
         }
-        f(e.cast::<bindings::vm_area_struct>());
+        let vma = e.cast::<bindings::vm_area_struct>();
+        // SAFETY: An entry of a stable tree is a valid VMA, whose extent
+        // does not change while the tree does not (caller's contract).
+        let (_, vm_start, vm_end) = unsafe { vma_mm_and_range(vma) };
+        let (start, end) = mirrored_range(vm_start, vm_end, &mas);
+        f(vma, start, end);
     }
 }
 
@@ -209,8 +221,9 @@ pub(crate) fn kernel_empty_area(
 ///
 /// # Safety
 ///
-/// `vma` is the VMA `__vma_start_write()` was called with: valid, and its
-/// mm's write lock is held by the caller of that function.
+/// `vma` is valid and its extent stable: the VMA `__vma_start_write()` was
+/// called with (its mm's write lock is held by that function's caller), or
+/// a VMA of a tree nobody changes ([`walk_raw`]).
 pub(crate) unsafe fn vma_mm_and_range(
     vma: *const bindings::vm_area_struct,
 ) -> (*mut bindings::mm_struct, usize, usize) {

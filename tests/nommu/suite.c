@@ -27,7 +27,7 @@ int main(int argc, char **argv, char **envp)
 	int ok;
 
 	(void)argc, (void)argv, (void)envp;
-	if (suite_start("nommu_suite", 19))
+	if (suite_start("nommu_suite", 20))
 		return 1;
 
 	/* 2 */
@@ -167,13 +167,33 @@ int main(int argc, char **argv, char **envp)
 		show("target: ", buf_t);
 	ktap_result(ok, "the target unmaps the rest and exits: state=exited, check says so", NULL);
 
-	/* 18 */
+	/* 18: follow's exit check compares the tree's ranges, as check does. */
+	{
+		long okc = target_field("exit_checks_ok"), bad = target_field("exit_checks_failed");
+		char w[40] = "follow ";
+		int st = 0;
+
+		ok = start_target();
+		memcpy(w + 7, tpid_s, str_len(tpid_s));
+		memcpy(w + 7 + str_len(tpid_s), "\n", 2);
+		ok = ok && write_target(w) == 0 && target_do('m') == 0 && (addr = target_do('s')) > 0 &&
+		     maps_differ_only_at(addr, 4 * PAGE, PAGE);
+		target_do('q');
+		sys_wait4(tpid, &st, 0);
+		ok = ok && target_field("exit_checks_ok") == okc + 1 &&
+		     target_field("exit_checks_failed") == bad;
+		if (!ok)
+			show("target: ", buf_t);
+	}
+	ktap_result(ok, "follow: a process exiting with an mremap-shrunk VMA passes the exit check", NULL);
+
+	/* 19 */
 	ok = write_target("none\n") == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
 	     str_str(buf_t, " state=detached ") && read_file(DBG "probes", buf_a, BUF) > 0 &&
 	     str_starts(buf_a, "# not registered");
 	ktap_result(ok, "writing none detaches and unregisters the probes", NULL);
 
-	/* 19 */
+	/* 20 */
 	r = sys_delete_module("vmatrack", O_NONBLOCK);
 	ktap_result(r == 0, "the module unloads (delete_module)", NULL);
 
