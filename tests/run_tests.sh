@@ -18,5 +18,11 @@ tests=$(ls ksft_*.sh)
 set -- $tests
 ktap_print_header
 ktap_set_plan $#
-run_many "$@"
+# One file at a time, to say how long each took (runner.sh numbers the
+# files across calls).
+for t in "$@"; do
+	t0=$(cut -d. -f1 /proc/uptime)
+	run_many "$t"
+	echo "# $t took $(($(cut -d. -f1 /proc/uptime) - t0)) s"
+done
 ktap_finished
