@@ -338,14 +338,18 @@ static void target_drop(void)
 /*
  * vt_resolve() - the mm of process @nr (writer's namespace), mmgrab'd,
  * with its tgid and comm. -ESRCH: no such task; -EINVAL: a kernel thread,
- * or a task without an mm.
+ * or a task without an mm. May sleep (mmput of a last user), so no RCU
+ * read section around it: find_get_pid() takes its own.
  */
 static int vt_resolve(pid_t nr, struct mm_struct **mmp, pid_t *tgid, char *comm)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
+	struct pid *pid;
 
-	task = get_pid_task(find_vpid(nr), PIDTYPE_PID);
+	pid = find_get_pid(nr);
+	task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
 	if (!task)
 		return -ESRCH;
 	if (task->flags & PF_KTHREAD) {
@@ -385,9 +389,7 @@ static int vt_target_write(const char *text, size_t len)
 		target_drop();
 		return vt_snapshot();
 	}
-	rcu_read_lock();
 	r = vt_resolve((pid_t)pid, &mm, &tgid, comm);
-	rcu_read_unlock();
 	if (r)
 		return r;
 	target_drop();
