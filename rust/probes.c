@@ -9,6 +9,7 @@
  * The probe list and why together they miss no change of the target's VMA
  * tree is written next to the Rust handlers.
  */
+#include <linux/delay.h>
 #include <linux/irq_work.h>
 #include <linux/kprobes.h>
 #include <linux/maple_tree.h>
@@ -373,11 +374,33 @@ void vmatrack_unregister_one(int i)
 		unregister_kprobe(probes[i].kp);
 }
 
-/** vmatrack_probes_unregister() - unregister all; no handler runs after. */
+/*
+ * How long disarmed probes stay in the kprobe table before they are
+ * unregistered (see vmatrack_probes_unregister()).
+ */
+#define DISARM_SETTLE_MS 100
+
+/**
+ * vmatrack_probes_unregister() - unregister all; no handler runs after.
+ *
+ * Disarm first, unregister after a pause. Under QEMU's TCG a CPU was seen
+ * to execute a probe's int3 after it had been disarmed and unregistered
+ * ("Oops: int3" at mas_store_prealloc+0x1, the original byte already back
+ * in the text: once in a CI run of the stress test's attach/detach loop).
+ * A disabled probe is still in the kprobe table, so such a late int3 finds
+ * it and runs the original instruction (our handlers, which may still run
+ * then, see no target and return); the pause also lets a delayed kprobe
+ * (un)optimization pass finish before the probe leaves the table.
+ */
 void vmatrack_probes_unregister(void)
 {
 	int i;
 
+	for (i = 0; i < VMATRACK_NR_PROBES; i++)
+		if (probes[i].kp)
+			disable_kprobe(probes[i].kp);
+	synchronize_rcu();
+	msleep(DISARM_SETTLE_MS);
 	for (i = 0; i < VMATRACK_NR_PROBES; i++)
 		vmatrack_unregister_one(i);
 }
