@@ -129,7 +129,9 @@ dump_stuck() {
 	echo w >/proc/sysrq-trigger
 }
 # progress: the test is alive (heartbeats, reload steps).
-progress() { now >"$W/progress"; }
+# Written aside and renamed: the watchdog must never read a truncated,
+# empty file (which it once took for "no progress since boot").
+progress() { now >"$W/progress.new" && mv "$W/progress.new" "$W/progress"; }
 # watchdog: when the test has made no progress for 60 s, prints every
 # user task's state and asks the kernel for backtraces, once; the test
 # then fails (if it ever gets to its end). It reads no vmatrack file.
@@ -137,6 +139,7 @@ watchdog() {
 	while [ ! -e "$W/done" ]; do
 		sleep 5
 		p=$(cat "$W/progress")
+		[ -n "$p" ] || continue
 		if [ "$(elapsed "$p")" -ge "$STUCK" ] && [ ! -e "$W/stuck" ]; then
 			touch "$W/stuck"
 			ktap_print_msg "watchdog: no progress since $p (now $(now)); user tasks (pid/task comm state):"
