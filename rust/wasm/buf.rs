@@ -12,6 +12,12 @@ use super::platform;
 
 /// A growable array. Growth that cannot get memory fails and keeps what
 /// is there.
+///
+/// # Invariants
+///
+/// `len <= cap`; the first `len` elements at `ptr` are initialised; when
+/// `cap > 0`, `ptr` is a block from [`platform::alloc`] with the layout of
+/// `cap` elements, owned by this array (`ptr` is dangling when `cap` is 0).
 pub(crate) struct Buf<T: Copy> {
     ptr: NonNull<T>,
     len: usize,
@@ -21,6 +27,7 @@ pub(crate) struct Buf<T: Copy> {
 impl<T: Copy> Buf<T> {
     /// An empty array (allocates nothing).
     pub(crate) const fn new() -> Self {
+        // INVARIANT: Nothing allocated, nothing initialised.
         Self {
             ptr: NonNull::dangling(),
             len: 0,
@@ -51,6 +58,8 @@ impl<T: Copy> Buf<T> {
                 }
             }
         }
+        // INVARIANT: The `len` elements were copied into the new block of
+        // `cap >= len` elements, which is now ours; the old one is freed.
         self.ptr = fresh;
         self.cap = cap;
         Ok(())
@@ -61,6 +70,7 @@ impl<T: Copy> Buf<T> {
         self.reserve(1)?;
         // SAFETY: `len < cap` after `reserve`.
         unsafe { self.ptr.as_ptr().add(self.len).write(v) };
+        // INVARIANT: The element at the old `len` was just written.
         self.len += 1;
         Ok(())
     }
@@ -73,6 +83,7 @@ impl<T: Copy> Buf<T> {
         unsafe {
             core::ptr::copy_nonoverlapping(s.as_ptr(), self.ptr.as_ptr().add(self.len), s.len())
         };
+        // INVARIANT: The `s.len()` elements after the old `len` were just copied.
         self.len += s.len();
         Ok(())
     }
