@@ -8,7 +8,8 @@ use core::alloc::Layout;
 use core::fmt;
 use core::ptr::NonNull;
 
-use super::platform;
+use super::platform::LinearPlatform;
+use crate::rangetree::{Gfp, Platform};
 
 /// A growable array. Growth that cannot get memory fails and keeps what
 /// is there.
@@ -16,7 +17,7 @@ use super::platform;
 /// # Invariants
 ///
 /// `len <= cap`; the first `len` elements at `ptr` are initialised; when
-/// `cap > 0`, `ptr` is a block from [`platform::alloc`] with the layout of
+/// `cap > 0`, `ptr` is a block from [`LinearPlatform`] with the layout of
 /// `cap` elements, owned by this array (`ptr` is dangling when `cap` is 0).
 pub(crate) struct Buf<T: Copy> {
     ptr: NonNull<T>,
@@ -46,7 +47,9 @@ impl<T: Copy> Buf<T> {
             return Ok(());
         }
         let cap = need.max(self.cap * 2).max(16);
-        let fresh = platform::alloc(Self::layout(cap).ok_or(())?).ok_or(())?;
+        let fresh = LinearPlatform
+            .alloc(Self::layout(cap).ok_or(())?, Gfp::Kernel)
+            .ok_or(())?;
         let fresh = fresh.cast::<T>();
         if self.cap > 0 {
             // SAFETY: Both blocks hold at least `len` elements and do not
@@ -54,7 +57,7 @@ impl<T: Copy> Buf<T> {
             unsafe {
                 core::ptr::copy_nonoverlapping(self.ptr.as_ptr(), fresh.as_ptr(), self.len);
                 if let Some(l) = Self::layout(self.cap) {
-                    platform::free(self.ptr.cast(), l);
+                    LinearPlatform.free(self.ptr.cast(), l);
                 }
             }
         }
@@ -108,10 +111,16 @@ impl<T: Copy> Buf<T> {
 
     /// Grows to `len` elements, new ones set to `v`.
     pub(crate) fn resize(&mut self, len: usize, v: T) -> Result<(), ()> {
-        while self.len < len {
-            self.push(v)?;
+        if len > self.len {
+            self.reserve(len - self.len)?;
+            for i in self.len..len {
+                // SAFETY: `i < len <= cap` after `reserve`.
+                unsafe { self.ptr.as_ptr().add(i).write(v) };
+            }
         }
-        self.len = self.len.min(len);
+        // INVARIANT: Elements up to the new `len` are initialised (kept or
+        // just written).
+        self.len = len;
         Ok(())
     }
 }
@@ -121,7 +130,7 @@ impl<T: Copy> Drop for Buf<T> {
         if self.cap > 0 {
             if let Some(l) = Self::layout(self.cap) {
                 // SAFETY: Our block, allocated with this layout.
-                unsafe { platform::free(self.ptr.cast(), l) };
+                unsafe { LinearPlatform.free(self.ptr.cast(), l) };
             }
         }
     }

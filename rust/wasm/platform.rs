@@ -159,21 +159,6 @@ pub(crate) fn fail_allocation(nth: usize, sticky: bool) {
     });
 }
 
-/// Allocates `layout` from linear memory (growing it if needed), or `None`.
-pub(crate) fn alloc(layout: Layout) -> Option<NonNull<u8>> {
-    with_heap(|h| h.take(layout, true))
-}
-
-/// Frees a block from [`alloc`].
-///
-/// # Safety
-///
-/// `ptr` came from [`alloc`] (or [`LinearPlatform`]) with `layout` and is
-/// not used any more.
-pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout) {
-    with_heap(|h| h.give(ptr, layout));
-}
-
 /// The range tree's platform on linear memory. See the module documentation.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct LinearPlatform;
