@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Shared by every vmatrack script: where the cache lives, which versions we
-# were written for, and a timed "step" helper. Source it; it defines only
-# variables and functions.
+# were written for, and a timed "step" helper. Source it: it defines
+# variables and functions, and makes sure /dev/null is the null device
+# (ensure_dev_null, at the end), which every script and tool here relies on.
 
 VMATRACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VMATRACK_CACHE=${VMATRACK_CACHE:-$HOME/.cache/vmatrack}
@@ -67,6 +68,24 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 
+# ensure_dev_null: make /dev/null the null device again if it is not one.
+# Seen on a fresh CI machine: /dev/null was a regular file. Everything that
+# "discards" output then appends to it, and everything that reads it as empty
+# input reads that output back: cargo gives rustc /dev/null as the source of
+# its target probe (`rustc - --print=cfg`), so once rustix's build script had
+# sent a compile error there, every later cargo clippy and cargo fuzz build
+# failed with "unknown start of token". The new node is made aside and renamed
+# over the file, so no process ever opens a missing /dev/null and recreates
+# the file; the aside name is per process, because scripts start each other
+# and two may find the file at once.
+ensure_dev_null() {
+	[ -c /dev/null ] && return 0
+	log "warning: /dev/null is not a character device ($(stat -c %F /dev/null 2>&1)); recreating it as the null device (char 1:3)"
+	$SUDO mknod -m 666 "/dev/.null.vmatrack.$$" c 1 3 && $SUDO mv -f "/dev/.null.vmatrack.$$" /dev/null ||
+		die "cannot recreate /dev/null; as root: rm /dev/null && mknod -m 666 /dev/null c 1 3"
+	[ -c /dev/null ] || die "/dev/null is still not the null device"
+}
+
 # missing_pkgs PKG...: the ones dpkg does not have installed, one a line.
 missing_pkgs() {
 	local p
@@ -88,3 +107,6 @@ $out"
 	fi
 	$SUDO apt-get install -y -qq --no-install-recommends -t bookworm "$@" >/dev/null
 }
+
+# Before any script runs cargo, the kernel build or QEMU: all read /dev/null.
+ensure_dev_null
