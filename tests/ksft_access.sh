@@ -132,9 +132,9 @@ echo none >"$T"
 # bench at its default sizes takes minutes under TCG: reload with small
 # sizes for the scan, then reload with the defaults.
 bench_small() {
-	rmmod vmatrack && insmod "$VMATRACK_KO" bench_n1=300 bench_n2=0 && no_address bench
+	rmmod vmatrack && insmod "$VMATRACK_KO" bench_n1=$VMATRACK_BENCH_N bench_n2=0 && no_address bench
 }
-ktap_test_result "bench shows no kernel address (reloaded with bench_n1=300)" bench_small
+ktap_test_result "bench shows no kernel address (reloaded with bench_n1=$VMATRACK_BENCH_N)" bench_small
 
 restore() { rmmod vmatrack && insmod "$VMATRACK_KO" && grep -q 'state=detached' "$T"; }
 ktap_test_result "module reloads with default parameters, detached" restore

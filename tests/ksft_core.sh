@@ -23,7 +23,7 @@ ktap_test_result "every in-kernel core case passes (seeded, vs the C maple tree)
 # The bench at small sizes, only to check it runs and what it prints.
 bench=/tmp/bench.out
 reload_small() {
-	rmmod vmatrack && insmod "$VMATRACK_KO" bench_n1=300 bench_n2=0 &&
+	rmmod vmatrack && insmod "$VMATRACK_KO" bench_n1=$VMATRACK_BENCH_N bench_n2=0 &&
 		cat "$VMATRACK_DEBUGFS/bench" >"$bench"
 }
 bench_format_ok() {
@@ -31,7 +31,7 @@ bench_format_ok() {
 	cat "$bench" | while read -r l; do ktap_print_msg "$l"; done
 	# 8 workloads x 2 modes, every line in the project's bench format.
 	[ "$(grep -c . "$bench")" = 16 ] &&
-		! grep -Evq '^bench [a-z_]+ N=300 mode=(rcu|plain) ours_ns=[0-9]+ best_peer=(c_maple|c_maple_rcu|none) best_peer_ns=[0-9]+ ratio=[0-9]+\.[0-9][0-9]$' "$bench"
+		! grep -Evq '^bench [a-z_]+ N='"$VMATRACK_BENCH_N"' mode=(rcu|plain) ours_ns=[0-9]+ best_peer=(c_maple|c_maple_rcu|none) best_peer_ns=[0-9]+ ratio=[0-9]+\.[0-9][0-9]$' "$bench"
 }
 ktap_test_result "bench prints one well-formed line per workload and mode" bench_format_ok
 

@@ -79,8 +79,9 @@ wait $P 2>/dev/null
 live_under_failures() {
 	# A target changing its VMAs for a while, mirrored live, while a
 	# quarter of the node allocations fail: pool refills (irq_work) and
-	# the resyncs readers start both meet failures.
-	churn -s 22 -n 20000 -f 0 -d 1 -z 600 >/tmp/churn2.out &
+	# the resyncs readers start both meet failures. 5,000 operations
+	# inject several thousand failures on the debug kernel.
+	churn -s 22 -n 5000 -f 0 -d 1 -z 600 >/tmp/churn2.out &
 	L=$!
 	[ "$(write_target "$L")" = ok ] || return 1
 	before=$(injected)

@@ -212,7 +212,7 @@ single_ignores_children() {
 ktap_test_result "single mode stays with the parent when it forks" single_ignores_children
 
 random_workload() {
-	# 35,000 operations in the main thread (a tenth on the debug kernel),
+	# 35,000 operations in the main thread (a twentieth on the debug kernel),
 	# two threads mutating their own arenas all along (about 2.5x as
 	# many), forks; check every 300 operations while the threads run.
 	# vma_random attaches itself.
