@@ -111,15 +111,28 @@ static inline int maps_equal(void)
 	return 0;
 }
 
+/*
+ * Reads `check` into buf_a, and into @want the line a good check ends with:
+ * "ok vmas=N\n" for N = the target's VMAs as /proc counts them. 0 if a read
+ * fails.
+ */
+static inline int check_expect(char want[48])
+{
+	if (read_file(proc_maps, buf_b, BUF) <= 0 || read_file(DBG "check", buf_a, BUF) < 0)
+		return 0;
+	memcpy(want, "ok vmas=", 9);
+	fmt_ulong(want + 8, count_lines(buf_b));
+	memcpy(want + str_len(want), "\n", 2);
+	return 1;
+}
+
 /* check says exactly "ok vmas=N" for N = the target's VMAs (no notes). */
 static inline int check_ok(void)
 {
-	char want[48] = "ok vmas=";
+	char want[48];
 
-	if (read_file(proc_maps, buf_b, BUF) <= 0 || read_file(DBG "check", buf_a, BUF) < 0)
+	if (!check_expect(want))
 		return 0;
-	fmt_ulong(want + 8, count_lines(buf_b));
-	memcpy(want + str_len(want), "\n", 2);
 	if (str_eq(buf_a, want))
 		return 1;
 	show("check: ", buf_a);
