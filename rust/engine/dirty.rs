@@ -56,6 +56,11 @@ impl DirtySet {
         if first > last {
             return;
         }
+        // The common case (the same VMA written again): already covered,
+        // nothing to rebuild.
+        if self.ranges().iter().any(|&(f, l)| f <= first && last <= l) {
+            return;
+        }
         let (mut first, mut last) = (first, last);
         // One slot more than kept, for the moment before coalescing.
         let mut out = [(0usize, 0usize); DIRTY_SLOTS + 1];

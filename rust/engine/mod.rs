@@ -8,6 +8,7 @@
 //! `target` file ([`target`]). Like the range tree it imports only `core`, so the
 //! host crate tests the very same files.
 
+pub mod changes;
 pub mod dirty;
 pub mod events;
 pub mod maps;

@@ -296,6 +296,21 @@ mod dirty {
     }
 
     #[test]
+    fn a_covered_range_changes_nothing() {
+        let mut d = DirtySet::new();
+        d.insert(10, 29);
+        d.insert(100, 109);
+        let before = d;
+        d.insert(10, 29);
+        d.insert(12, 20);
+        d.insert(100, 100);
+        assert_eq!(d.ranges(), before.ranges());
+        // Not covered: one address past the end still joins.
+        d.insert(12, 30);
+        assert_eq!(d.ranges(), &[(10, 30), (100, 109)]);
+    }
+
+    #[test]
     fn ignores_reversed_ranges_and_clears() {
         let mut d = DirtySet::new();
         d.insert(5, 4);
