@@ -18,9 +18,13 @@
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
 #include <linux/task_work.h>
+#include <linux/workqueue.h>
 
 #include <asm/syscall.h>
 #include <asm/unistd.h>
+#ifdef CONFIG_X86
+#include <asm/text-patching.h>
+#endif
 
 #ifdef CONFIG_MMU
 /*
@@ -36,18 +40,90 @@
 
 #include "probes.h"
 
+/*
+ * What the handlers filter on, published by Rust (vmatrack_set_filter()):
+ * the target's mm, its VMA tree (&mm->mm_mt) and, in follow mode, the root
+ * process's mm. Every handler compares these first, in C, and returns
+ * before anything else when the hit is not the target's: every process in
+ * the system runs these probes, and only the target should pay for more
+ * than a few loads.
+ */
+static void *filter_tree;
+static struct mm_struct *filter_mm;
+static struct mm_struct *filter_root_mm;
+
+/*
+ * Hits per probe, per CPU: a hit of another process increments a counter
+ * in its own CPU's cache line only (this_cpu_inc is one instruction on
+ * x86), never a line shared between CPUs.
+ */
+static DEFINE_PER_CPU(unsigned long[VMATRACK_NR_PROBES], hits);
+
+/*
+ * probe_floor: the benchmark's floor. While set, every handler returns at
+ * once (kretprobe entry handlers return 1: no return probe), so a run
+ * measures what the registered probes cost by themselves, in the same boot
+ * and with the same probes as the real rounds. The mirror goes stale;
+ * `make bench` switches it per round through
+ * /sys/module/vmatrack/parameters/probe_floor.
+ */
+static bool probe_floor;
+module_param(probe_floor, bool, 0644);
+MODULE_PARM_DESC(probe_floor, "Probe handlers return at once (benchmark floor; the mirror goes stale)");
+
+/*
+ * probe_mask: the benchmark's per-probe floor. Only the probes whose bit
+ * is set here are registered (on the next attach); the others are left
+ * out, and the mirror is not exact without them. Default: all.
+ */
+static uint probe_mask = ~0u;
+module_param(probe_mask, uint, 0644);
+MODULE_PARM_DESC(probe_mask, "Register only these probes, by bit (benchmark; default all)");
+
+/* Counts a hit of probe @i; false when the handler is to return at once. */
+static __always_inline bool hit(int i)
+{
+	if (READ_ONCE(probe_floor))
+		return false;
+	this_cpu_inc(hits[i]);
+	return true;
+}
+
+/**
+ * vmatrack_set_filter() - what the handlers let through to Rust.
+ * @mm: the target's mm, or NULL (nothing passes).
+ * @tree: @mm's VMA tree.
+ * @root_mm: in follow mode the followed root's mm, else NULL.
+ */
+void vmatrack_set_filter(struct mm_struct *mm, void *tree, struct mm_struct *root_mm)
+{
+	WRITE_ONCE(filter_tree, tree);
+	WRITE_ONCE(filter_mm, mm);
+	WRITE_ONCE(filter_root_mm, root_mm);
+}
+
+static __always_inline bool is_target_mm(struct mm_struct *mm)
+{
+	return mm && mm == READ_ONCE(filter_mm);
+}
+
+/* The target's mm, or (follow mode) the root's: fork and exec care. */
+static __always_inline bool is_followed_mm(struct mm_struct *mm)
+{
+	return mm && (mm == READ_ONCE(filter_mm) || mm == READ_ONCE(filter_root_mm));
+}
+
 /* The Rust side (rust/glue/probes.rs). */
-void vmatrack_rs_store(int which, void *tree, unsigned long index, unsigned long last, void *entry);
-bool vmatrack_rs_is_target_tree(void *tree);
+void vmatrack_rs_store(void *tree, unsigned long index, unsigned long last, void *entry);
 void vmatrack_rs_vma_write(void *vma);
 void vmatrack_rs_exit_mmap(void *mm);
 void vmatrack_rs_irq_work(void);
+void vmatrack_rs_drain_work(void);
 bool vmatrack_rs_new_task(void *task, void *child_mm, void *parent_mm);
 bool vmatrack_rs_exec_begin(void *old_mm);
 bool vmatrack_rs_follow_claim(void);
 void vmatrack_rs_follow_failed(void);
 void vmatrack_rs_follow_here(void);
-bool vmatrack_rs_is_target_mm(int which, void *mm);
 void vmatrack_rs_kernel_merge(bool existing);
 
 /* mas_store_prealloc(mas, entry): the store happens; apply it as it is made. */
@@ -55,7 +131,9 @@ static int store_prealloc_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct ma_state *mas = (void *)regs_get_kernel_argument(regs, 0);
 
-	vmatrack_rs_store(0, mas->tree, mas->index, mas->last,
+	if (!hit(0) || mas->tree != READ_ONCE(filter_tree))
+		return 0;
+	vmatrack_rs_store(mas->tree, mas->index, mas->last,
 			  (void *)regs_get_kernel_argument(regs, 1));
 	return 0;
 }
@@ -73,7 +151,7 @@ static int store_gfp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct store_args *a = (void *)ri->data;
 
 	/* Other trees skip the return probe and use up no instance. */
-	if (!vmatrack_rs_is_target_tree(mas->tree))
+	if (!hit(1) || mas->tree != READ_ONCE(filter_tree))
 		return 1;
 	a->tree = mas->tree;
 	a->index = mas->index;
@@ -87,21 +165,27 @@ static int store_gfp_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct store_args *a = (void *)ri->data;
 
 	if (regs_return_value(regs) == 0)
-		vmatrack_rs_store(1, a->tree, a->index, a->last, a->entry);
+		vmatrack_rs_store(a->tree, a->index, a->last, a->entry);
 	return 0;
 }
 
 #ifdef CONFIG_PER_VMA_LOCK
 static int vma_write_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	vmatrack_rs_vma_write((void *)regs_get_kernel_argument(regs, 0));
+	struct vm_area_struct *vma = (void *)regs_get_kernel_argument(regs, 0);
+
+	if (hit(2) && is_target_mm(vma->vm_mm))
+		vmatrack_rs_vma_write(vma);
 	return 0;
 }
 #endif
 
 static int exit_mmap_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	vmatrack_rs_exit_mmap((void *)regs_get_kernel_argument(regs, 0));
+	struct mm_struct *mm = (void *)regs_get_kernel_argument(regs, 0);
+
+	if (hit(3) && is_target_mm(mm))
+		vmatrack_rs_exit_mmap(mm);
 	return 0;
 }
 
@@ -117,7 +201,8 @@ static int post_fork_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct task_struct *p = (void *)regs_get_kernel_argument(regs, 0);
 
-	if (!vmatrack_rs_new_task(p, p->mm, current->mm))
+	if (!hit(4) || !is_followed_mm(current->mm) ||
+	    !vmatrack_rs_new_task(p, p->mm, current->mm))
 		return 1;
 	get_task_struct(p);
 	*(struct task_struct **)ri->data = p;
@@ -142,6 +227,8 @@ static int post_fork_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
  */
 static int exec_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	if (!hit(5) || !is_followed_mm(current->mm))
+		return 1;
 	return vmatrack_rs_exec_begin(current->mm) ? 0 : 1;
 }
 
@@ -165,7 +252,7 @@ static int merge_entry(struct kretprobe_instance *ri, struct pt_regs *regs, int 
 {
 	struct vma_merge_struct *vmg = (void *)regs_get_kernel_argument(regs, 0);
 
-	if (!vmatrack_rs_is_target_mm(which, vmg->mm))
+	if (!hit(which) || !is_target_mm(vmg->mm))
 		return 1;
 	*(struct vma_merge_struct **)ri->data = vmg;
 	return 0;
@@ -331,19 +418,44 @@ static const struct {
 };
 
 /**
- * vmatrack_probes_register() - register every probe, or none.
+ * vmatrack_probe_symbol() - the function probe @i is placed on.
+ * @i: index into the probe list.
  *
- * Return: 0, or the first registration's negative errno (after undoing the
- * ones already made).
+ * Rust checks its own list (PROBE_NAMES) against this one at load, so the
+ * two sides of the table cannot drift apart.
+ *
+ * Return: the symbol name, or NULL for a bad index or a probe this
+ * configuration does not have.
  */
-int vmatrack_probes_register(void)
+const char *vmatrack_probe_symbol(int i)
 {
+	if (i < 0 || i >= VMATRACK_NR_PROBES || !probes[i].kp)
+		return NULL;
+	return probes[i].kp->symbol_name;
+}
+
+/* The probes registered now, as a mask of indices into probes[]. */
+static unsigned int registered;
+
+/**
+ * vmatrack_probes_register() - register the probes in @mask, or none of them.
+ * @mask: indices into the probe list; those registered already, and those
+ *        this configuration does not have, are skipped.
+ *
+ * Context: process context; may sleep. Callers serialise (Rust's state lock).
+ * Return: 0, or the first registration's negative errno (after undoing the
+ * ones this call made).
+ */
+int vmatrack_probes_register(unsigned int mask)
+{
+	unsigned int done = 0;
 	int i, ret;
 
+	mask &= READ_ONCE(probe_mask);
 	for (i = 0; i < VMATRACK_NR_PROBES; i++) {
 		struct kprobe *kp = probes[i].kp;
 
-		if (!kp)
+		if (!kp || !(mask & BIT(i)) || (registered & BIT(i)))
 			continue;
 		/* A kprobe struct may be registered again only when cleared. */
 		kp->addr = NULL;
@@ -357,16 +469,17 @@ int vmatrack_probes_register(void)
 		}
 		if (ret) {
 			pr_err("vmatrack: cannot probe %s: %d\n", kp->symbol_name, ret);
-			while (i--)
-				vmatrack_unregister_one(i);
+			vmatrack_probes_unregister(done);
 			return ret;
 		}
+		registered |= BIT(i);
+		done |= BIT(i);
 	}
 	return 0;
 }
 
 /* Undo one registration; waits until its handlers have finished. */
-void vmatrack_unregister_one(int i)
+static void unregister_one(int i)
 {
 	if (probes[i].krp)
 		unregister_kretprobe(probes[i].krp);
@@ -381,7 +494,8 @@ void vmatrack_unregister_one(int i)
 #define DISARM_SETTLE_MS 100
 
 /**
- * vmatrack_probes_unregister() - unregister all; no handler runs after.
+ * vmatrack_probes_unregister() - unregister the probes in @mask.
+ * @mask: indices into the probe list; those not registered are skipped.
  *
  * Disarm first, unregister after a pause. Under QEMU's TCG a CPU was seen
  * to execute a probe's int3 after it had been disarmed and unregistered
@@ -391,18 +505,26 @@ void vmatrack_unregister_one(int i)
  * it and runs the original instruction (our handlers, which may still run
  * then, see no target and return); the pause also lets a delayed kprobe
  * (un)optimization pass finish before the probe leaves the table.
+ *
+ * Context: process context; may sleep. Once it returns no handler of
+ * those probes runs or will run.
  */
-void vmatrack_probes_unregister(void)
+void vmatrack_probes_unregister(unsigned int mask)
 {
 	int i;
 
+	mask &= registered;
+	if (!mask)
+		return;
 	for (i = 0; i < VMATRACK_NR_PROBES; i++)
-		if (probes[i].kp)
+		if (mask & BIT(i))
 			disable_kprobe(probes[i].kp);
 	synchronize_rcu();
 	msleep(DISARM_SETTLE_MS);
 	for (i = 0; i < VMATRACK_NR_PROBES; i++)
-		vmatrack_unregister_one(i);
+		if (mask & BIT(i))
+			unregister_one(i);
+	registered &= ~mask;
 }
 
 /**
@@ -418,6 +540,59 @@ unsigned long vmatrack_probe_nmissed(int i)
 	if (i < 0 || i >= VMATRACK_NR_PROBES || !probes[i].kp)
 		return 0;
 	return probes[i].kp->nmissed + (probes[i].krp ? probes[i].krp->nmissed : 0);
+}
+
+/**
+ * vmatrack_probe_hits() - how often probe @i fired, over every CPU and
+ * every process (with probe_floor set, hits are not counted).
+ * @i: index into the probe list.
+ *
+ * Return: the sum of the per-CPU counters; 0 for a bad index.
+ */
+unsigned long vmatrack_probe_hits(int i)
+{
+	unsigned long n = 0;
+	int cpu;
+
+	if (i < 0 || i >= VMATRACK_NR_PROBES)
+		return 0;
+	for_each_possible_cpu(cpu)
+		n += per_cpu(hits, cpu)[i];
+	return n;
+}
+
+/**
+ * vmatrack_probe_state() - how probe @i is armed now.
+ * @i: index into the probe list.
+ *
+ * The kprobe API does not say whether a probe was jump-optimized (the
+ * optimized copy is a private aggregate), so this reads the first byte of
+ * the probed instruction, which is what a hit executes: on x86 a jump
+ * (0xe9) once the optimizer has replaced the breakpoint, a breakpoint
+ * (0xcc) until then or when the function cannot be optimized. Optimizing
+ * is asynchronous: a probe is a breakpoint for a while after registration.
+ *
+ * Return: VMATRACK_PROBE_{OFF,TRAP,JUMP,ARMED} (ARMED: registered and
+ * enabled, on an architecture where this cannot be told apart).
+ */
+int vmatrack_probe_state(int i)
+{
+	struct kprobe *kp;
+
+	if (i < 0 || i >= VMATRACK_NR_PROBES || !(registered & BIT(i)))
+		return VMATRACK_PROBE_OFF;
+	kp = probes[i].kp;
+	if (kprobe_disabled(kp) || !kp->addr)
+		return VMATRACK_PROBE_OFF;
+#ifdef CONFIG_X86
+	switch (READ_ONCE(*(u8 *)kp->addr)) {
+	case JMP32_INSN_OPCODE:
+		return VMATRACK_PROBE_JUMP;
+	case INT3_INSN_OPCODE:
+		return VMATRACK_PROBE_TRAP;
+	}
+#endif
+	return VMATRACK_PROBE_ARMED;
 }
 
 /**
@@ -438,12 +613,73 @@ unsigned long vmatrack_stack_left(void)
 	return sp - lo;
 }
 
+/* Set by vmatrack_kick_drain(): the irq_work queues drain_work. */
+static atomic_t drain_wanted;
+
+static void drain_work_fn(struct work_struct *w)
+{
+	vmatrack_rs_drain_work();
+}
+
+static DECLARE_WORK(drain_work, drain_work_fn);
+
 static void irq_work_fn(struct irq_work *w)
 {
 	vmatrack_rs_irq_work();
+	if (atomic_xchg(&drain_wanted, 0))
+		queue_work(system_unbound_wq, &drain_work);
 }
 
 static struct irq_work vmatrack_irq_work = IRQ_WORK_INIT(irq_work_fn);
+
+/**
+ * vmatrack_kick_drain() - run vmatrack_rs_drain_work() soon, in a kworker.
+ *
+ * NMI-safe: a probe handler calls this when the target's changes pile up;
+ * the irq_work it queues hands the work item to the workqueue.
+ */
+void vmatrack_kick_drain(void)
+{
+	atomic_set(&drain_wanted, 1);
+	irq_work_queue(&vmatrack_irq_work);
+}
+
+/**
+ * vmatrack_drain_cancel() - no drain work is queued or running after this.
+ *
+ * Context: process context, after the probes are unregistered (nothing
+ * kicks any more). Waits for a running drain.
+ */
+void vmatrack_drain_cancel(void)
+{
+	atomic_set(&drain_wanted, 0);
+	irq_work_sync(&vmatrack_irq_work);
+	cancel_work_sync(&drain_work);
+	/* The work may have freed nodes and kicked the irq_work again. */
+	irq_work_sync(&vmatrack_irq_work);
+}
+
+/* preempt_disable() and friends are macros: Rust calls these. */
+void vmatrack_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+void vmatrack_preempt_enable(void)
+{
+	preempt_enable();
+}
+
+void vmatrack_cond_resched(void)
+{
+	cond_resched();
+}
+
+/** vmatrack_in_nmi() - whether the caller runs in NMI context. */
+bool vmatrack_in_nmi(void)
+{
+	return in_nmi();
+}
 
 /**
  * vmatrack_kick() - run vmatrack_rs_irq_work() soon, in hard-irq context.

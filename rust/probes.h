@@ -3,13 +3,32 @@
 #ifndef VMATRACK_PROBES_H
 #define VMATRACK_PROBES_H
 
+#include <linux/types.h>
+
 #define VMATRACK_NR_PROBES 8
 
-int vmatrack_probes_register(void);
-void vmatrack_unregister_one(int i);
-void vmatrack_probes_unregister(void);
+/* vmatrack_probe_state() */
+#define VMATRACK_PROBE_OFF 0
+#define VMATRACK_PROBE_TRAP 1
+#define VMATRACK_PROBE_JUMP 2
+#define VMATRACK_PROBE_ARMED 3
+
+struct mm_struct;
+
+int vmatrack_probes_register(unsigned int mask);
+void vmatrack_probes_unregister(unsigned int mask);
 unsigned long vmatrack_probe_nmissed(int i);
+unsigned long vmatrack_probe_hits(int i);
+int vmatrack_probe_state(int i);
+const char *vmatrack_probe_symbol(int i);
+void vmatrack_set_filter(struct mm_struct *mm, void *tree, struct mm_struct *root_mm);
 void vmatrack_kick(void);
+void vmatrack_kick_drain(void);
+void vmatrack_drain_cancel(void);
+bool vmatrack_in_nmi(void);
+void vmatrack_preempt_disable(void);
+void vmatrack_preempt_enable(void);
+void vmatrack_cond_resched(void);
 void vmatrack_kick_sync(void);
 unsigned int vmatrack_current_cause(void);
 unsigned long vmatrack_stack_left(void);

@@ -122,12 +122,13 @@ impl kernel::Module for Vmatrack {
         // First: nothing is read through bindgen's struct layouts before
         // they are known to match C's.
         glue::layout::check()?;
+        glue::probes::check_table()?;
         // Fields are dropped in declaration order, so a failure below
         // removes what was made, files before the directory, and quiesces.
         let _node_cache = NodeCache::create()?;
         let _quiesce = Quiesce;
         let _dir = debugfs::Dir::new(DIR);
-        let mirror = Arc::pin_init(Mirror::new(), GFP_KERNEL)?;
+        let mirror = Arc::pin_init(Mirror::new()?, GFP_KERNEL)?;
         Ok(Self {
             _version: ShowFn::file(DIR, c"version", (), show_version)?,
             _selftest: ShowFn::file(DIR, c"selftest", Instant::now(), show_selftest)?,

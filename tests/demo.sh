@@ -43,6 +43,9 @@ allocator -s 7 -n 6000 -b 64 -d 2 -z 600 >/tmp/alloc.out &
 pid=$!
 echo "$pid" >$D/target
 echo reset >$D/stats
+# The kernel's own merge verdicts, to cross-check ours (off by default:
+# they cost every process a probe hit per mmap and mprotect).
+echo verdicts on >$D/stats
 while [ ! -s /tmp/alloc.out ]; do sleep 1; done
 cat /tmp/alloc.out
 echo "== target"

@@ -15,7 +15,7 @@ S=$D/stats
 PIDMAX=$(cat /proc/sys/kernel/pid_max)
 
 ktap_print_header
-ktap_set_plan 86
+ktap_set_plan 90
 
 # A target whose VMA changes come after the attach (so stats counts
 # something), then sleeps: nothing it has changes while the writes run.
@@ -144,6 +144,10 @@ try "stats: -1" EINVAL "$S" '-1\n'
 try "stats: 20 digits" EINVAL "$S" '99999999999999999999\n'
 try "stats: 0" EINVAL "$S" '0\n'
 try "stats: none" EINVAL "$S" 'none\n'
+try "stats: verdicts alone" EINVAL "$S" 'verdicts\n'
+try "stats: verdicts maybe" EINVAL "$S" 'verdicts maybe\n'
+try "stats: verdicts ON" EINVAL "$S" 'verdicts ON\n'
+try "stats: verdicts on twice" EINVAL "$S" 'verdicts on\nverdicts on\n'
 try "stats: split write, res then et" "EINVAL EINVAL" "$S" 'res' 'et'
 try "stats: reset at offset 1" EINVAL -o 1 "$S" 'reset\n'
 try "stats: pwrite at offset 0" ESPIPE -p 0 "$S" 'reset'

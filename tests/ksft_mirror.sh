@@ -7,7 +7,7 @@
 T=$VMATRACK_DEBUGFS/target
 
 ktap_print_header
-ktap_set_plan 33
+ktap_set_plan 35
 
 # write_target VALUE: one write(2) of VALUE to `target` (write_file).
 write_target() { write_file "$T" "$1"; }
@@ -42,10 +42,28 @@ check_ok() { grep -q "^ok vmas=$(wc -l </proc/$P/maps)\$" "$VMATRACK_DEBUGFS/che
 ktap_test_result "check compares the shadow with the kernel's tree: ok" check_ok
 
 probes_registered() {
-	grep -q '^# registered' "$VMATRACK_DEBUGFS/probes" &&
-		[ "$(grep -cE '^(mas_store_prealloc|mas_store_gfp|__vma_start_write|exit_mmap|sched_post_fork|begin_new_exec) hits=[0-9]+ nmissed=0$' "$VMATRACK_DEBUGFS/probes")" = 6 ]
+	# Off unless asked for (an earlier suite may have asked).
+	printf 'verdicts off\n' >"$VMATRACK_DEBUGFS/stats" &&
+		grep -q '^# registered' "$VMATRACK_DEBUGFS/probes" &&
+		[ "$(grep -cE '^(mas_store_prealloc|mas_store_gfp|__vma_start_write|exit_mmap|sched_post_fork|begin_new_exec) hits=[0-9]+ nmissed=0 armed=(trap|jump|armed)$' "$VMATRACK_DEBUGFS/probes")" = 6 ] &&
+		[ "$(grep -cE '^(vma_merge_new_range|vma_modify) hits=[0-9]+ nmissed=0 armed=off$' "$VMATRACK_DEBUGFS/probes")" = 2 ]
 }
-ktap_test_result "probes lists the six probes, registered, none missed" probes_registered
+ktap_test_result "probes lists the six mirror probes armed, the two verdict probes off, none missed" probes_registered
+
+# The merge-verdict probes cost every process, so they are armed only
+# between `verdicts on` and `verdicts off` (written to stats).
+verdicts_switch() {
+	V=$VMATRACK_DEBUGFS/probes
+	printf 'verdicts on\n' >"$VMATRACK_DEBUGFS/stats" || return 1
+	on=$(grep -cE '^(vma_merge_new_range|vma_modify) .* armed=(trap|jump|armed)$' "$V")
+	grep -q '^# verdicts off' "$VMATRACK_DEBUGFS/stats" && return 1
+	printf 'verdicts off\n' >"$VMATRACK_DEBUGFS/stats" || return 1
+	off=$(grep -cE '^(vma_merge_new_range|vma_modify) .* armed=off$' "$V")
+	grep -q '^# verdicts off' "$VMATRACK_DEBUGFS/stats" || return 1
+	ktap_print_msg "verdict probes armed after 'verdicts on': $on, off after 'verdicts off': $off"
+	[ "$on" = 2 ] && [ "$off" = 2 ]
+}
+ktap_test_result "stats: verdicts on arms the two verdict probes, verdicts off disarms them" verdicts_switch
 
 live_changes() {
 	# A process that starts changing its VMAs 2 s after we attach to it.
@@ -150,6 +168,25 @@ exit_seen() {
 		grep -q "^pid=$P comm=churn mode=single state=exited vmas=0 " "$T"
 }
 ktap_test_result "a target that exits reads as state=exited with an empty shadow" exit_seen
+
+# The probes only record a change; readers (and a worker) apply them. A
+# process that maps and unmaps a page 1000 times and exits before anyone
+# reads: every one of its changes is still counted, in order (each mmap a
+# new VMA, each munmap a removal), including the last ones before exit.
+short_lived_counted() {
+	d0=$(sed -n 's/^# changes: .* dropped=\([0-9]*\) .*/\1/p' "$VMATRACK_DEBUGFS/probes")
+	printf 'reset\n' >"$VMATRACK_DEBUGFS/stats" || return 1
+	mmap_loop -n 1000 -r 1 -a >/dev/null || return 1
+	new=$(sed -n 's/^new_merge_none //p' "$VMATRACK_DEBUGFS/stats")
+	removed=$(sed -n 's/^removed //p' "$VMATRACK_DEBUGFS/stats")
+	ktap_print_msg "after 1000 mmap+munmap pairs and exit: new_merge_none=$new removed=$removed"
+	ktap_print_msg "$(grep '^# changes' "$VMATRACK_DEBUGFS/probes")"
+	d1=$(sed -n 's/^# changes: .* dropped=\([0-9]*\) .*/\1/p' "$VMATRACK_DEBUGFS/probes")
+	[ "$new" -ge 1000 ] && [ "$removed" -ge 1000 ] && [ $((new - removed)) -le 8 ] &&
+		[ -n "$d0" ] && [ "$d0" = "$d1" ] &&
+		grep -q '^# changes: waiting=0 ' "$VMATRACK_DEBUGFS/probes"
+}
+ktap_test_result "short-lived mappings of a target that exited are all counted" short_lived_counted
 
 detach_ok() {
 	[ "$(write_target 'none\n')" = ok ] && grep -q '^pid=0 .* state=detached ' "$T" &&

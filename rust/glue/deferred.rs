@@ -120,8 +120,13 @@ unsafe fn push(ptr: NonNull<u8>, head: NonNull<RcuHead>, gp: bool) {
             Err(now) => old = now,
         }
     }
-    // SAFETY: `vmatrack_kick` only queues the irq_work; callable anywhere.
-    unsafe { vmatrack_kick() };
+    // The first on an empty list asks for the irq_work (each kick of a new
+    // irq_work is a self-IPI); the ones after it ride on that request,
+    // since the irq_work takes the whole list when it runs.
+    if old.is_null() {
+        // SAFETY: `vmatrack_kick` only queues the irq_work; callable anywhere.
+        unsafe { vmatrack_kick() };
+    }
 }
 
 /// Frees everything on the list. Called from irq_work (hard-irq context)
@@ -206,10 +211,4 @@ unsafe impl Platform for DeferredPlatform {
         // no new reader can reach `ptr`.
         unsafe { push(ptr, head, true) };
     }
-}
-
-/// Asks for a drain and a pool refill from irq_work (NMI-safe).
-pub(crate) fn kick() {
-    // SAFETY: `vmatrack_kick` only queues the irq_work; callable anywhere.
-    unsafe { vmatrack_kick() };
 }

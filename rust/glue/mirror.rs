@@ -5,17 +5,25 @@
 //!
 //! # Who touches what
 //!
-//! * Probe handlers (any context, NMI included) apply the target's tree
-//!   stores to the shadow with pool nodes only, mark ranges dirty and log
-//!   events. They never wait: the shadow's writer and the [`Live`] state
-//!   are try-locks, and failing to get one marks the mirror stale.
+//! * Probe handlers (any context, NMI included) only *record* the target's
+//!   changes in [`Mirror::changes`] (a fixed ring: no lock, no allocation,
+//!   no tree write; [`crate::engine::changes`]). The target pays for that
+//!   and for the probes, not for rebuilding the shadow.
+//! * The records are applied to the shadow in order by one consumer at a
+//!   time (holding the [`Live`] try-lock and the shadow's writer), always
+//!   in a context that may allocate:
+//!   - a worker, kicked through irq_work when [`CHANGES_KICK`] records
+//!     wait, without the target's mmap lock (each record carries what it
+//!     needs), so the target never waits for it;
+//!   - every reader, under the target's mmap read lock, which excludes the
+//!     target's writers: once it has applied what waits, the shadow holds
+//!     every change up to now, then it re-reads the dirty ranges;
+//!   - the `exit_mmap` probe in `follow` mode, for its exit check, from the
+//!     node pool or `GFP_ATOMIC`.
 //! * Process context (debugfs readers and writers) holds [`Mirror::state`]
 //!   and, while it rebuilds or refreshes the shadow, the target's mmap read
-//!   lock. That lock excludes every writer of the target's tree, so no probe
-//!   handler for the target can run meanwhile, and the try-locks succeed
-//!   (the one other holder, the irq_work refill, never waits, so a short
-//!   spin is enough).
-//! * irq_work (hard-irq context) frees retired nodes and refills the pool.
+//!   lock.
+//! * irq_work (hard-irq context) frees retired nodes and queues the worker.
 //!
 //! # Attaching
 //!
@@ -49,6 +57,7 @@ use super::{
     vma::{kernel_empty_area, layout, read_vma, vma_mm_and_range, walk},
 };
 use crate::engine::{
+    changes::{ChangeRing, Consumer, Pushed},
     dirty::DirtySet,
     events::{EventLog, EventOp, Outcome},
     maps::{vma_name, write_line, write_pad, write_prefix, MapsFormat, MmLayout, VmaName},
@@ -72,19 +81,56 @@ const MAPS_FORMAT: MapsFormat = MapsFormat {
 type Shadow = RcuRangeTree<VmaRecord, DeferredPlatform>;
 type Writer<'a> = RcuWriter<'a, VmaRecord, DeferredPlatform>;
 
-/// The pool is kept at this many worst-case stores' worth of nodes...
+/// The pool is kept at this many worst-case stores' worth of nodes: what
+/// the exit probe may apply without allocating (in NMI context).
 const POOL_STORES: usize = 4;
-/// ...and a refill is asked for when it drops below this many.
-const POOL_LOW_STORES: usize = 2;
-/// Tries for a try-lock from process context before giving up (`EBUSY`).
+/// Tries for a try-lock from process context before sleeping ([`spin`]).
 const SPIN_TRIES: usize = 1 << 16;
+/// Rounds of [`SPIN_TRIES`] and a 1 ms sleep before `EBUSY`.
+const SPIN_ROUNDS: usize = 1000;
 
 /// The highest user address `check` compares gap searches up to (x86_64's
 /// 47-bit user space; other guests fit below it).
 const USER_TOP: usize = (1 << 47) - 1;
 
-/// What the probe handlers update, under a try-lock.
+/// How many changes can wait between the probes and the shadow.
+const CHANGES: usize = 4096;
+/// A worker is asked to apply the waiting changes once this many wait.
+const CHANGES_KICK: usize = 256;
+/// Changes applied per chunk with preemption off ([`Mirror::apply_waiting`]).
+const APPLY_CHUNK: usize = 64;
+/// Tries for [`Live`] and the shadow's writer from the `exit_mmap` probe:
+/// long enough for a consumer to finish a chunk on another CPU.
+const EXIT_SPIN_TRIES: usize = 1 << 22;
+
+/// One change of the target's VMA tree, as a probe records it.
+#[derive(Clone, Copy)]
+enum Change {
+    /// A store over `[first, last]`: a VMA (its record, read under the
+    /// mmap write lock the store was made under) or, with `None`, a clear.
+    /// `cause` is the system call it was made in
+    /// ([`Cause::from_index`]).
+    Store {
+        first: usize,
+        last: usize,
+        rec: Option<VmaRecord>,
+        cause: u32,
+    },
+    /// A store of something that is not a VMA (the shadow cannot hold it).
+    NotVma { first: usize, last: usize },
+    /// `__vma_start_write()` on the VMA over `[first, last]`: re-read it.
+    Dirty { first: usize, last: usize },
+}
+
+/// The changes waiting for the shadow.
+type Changes = ChangeRing<Change, CHANGES>;
+
+/// What applying the target's changes updates, under a try-lock: the
+/// consumer of [`Mirror::changes`] (one at a time: a worker, a reader, or
+/// the exit probe) and what it keeps.
 struct Live {
+    /// The right to take changes out of [`Mirror::changes`].
+    consumer: Consumer,
     dirty: DirtySet,
     /// On the heap: 16 KiB, a whole kernel stack (see [`new_event_log`]).
     events: KBox<EventLog>,
@@ -101,6 +147,28 @@ struct WriterView<'a, 'b>(&'a Writer<'b>);
 impl ShadowView for WriterView<'_, '_> {
     fn find(&self, from: usize, max: usize) -> Option<(usize, usize, ObjectId)> {
         self.0.find(from, max).map(|(a, b, r)| (a, b, r.vma))
+    }
+}
+
+/// The shadow as it would be with `vma` stored over `[first, last]`, a
+/// range it has nothing in: how a clear right after that store is judged
+/// without making the store (see [`Mirror::apply_changes`]).
+struct WithEntry<'a, 'b> {
+    shadow: WriterView<'a, 'b>,
+    first: usize,
+    last: usize,
+    vma: ObjectId,
+}
+
+impl ShadowView for WithEntry<'_, '_> {
+    fn find(&self, from: usize, max: usize) -> Option<(usize, usize, ObjectId)> {
+        let base = self.shadow.find(from, max);
+        let ours =
+            (self.last >= from && self.first <= max).then_some((self.first, self.last, self.vma));
+        match (base, ours) {
+            (Some(b), Some(o)) => Some(if o.0 < b.0 { o } else { b }),
+            (b, o) => b.or(o),
+        }
     }
 }
 
@@ -138,6 +206,9 @@ struct MirrorState {
     resyncs: u64,
     /// Whether the probes are registered (only while attached).
     registered: bool,
+    /// `verdicts on` was written to `stats`: the merge-verdict probes are
+    /// registered while attached.
+    verdicts: bool,
     /// The probes' total `nmissed` when the shadow was last known good.
     nmissed_seen: usize,
     /// In `follow` mode, the pid `follow` was given.
@@ -149,6 +220,10 @@ struct MirrorState {
 pub(crate) struct Mirror {
     ids: IdKey,
     shadow: Shadow,
+    /// The target's changes, from the probes to whoever applies them.
+    changes: KVBox<Changes>,
+    /// A worker was asked to apply [`Mirror::changes`] and has not started.
+    drain_queued: AtomicBool,
     live: TryLock<Live>,
     /// `&target_mm->mm_mt`, or null: what the store handlers filter on.
     target_tree: AtomicPtr<c_void>,
@@ -176,10 +251,19 @@ pub(crate) struct Mirror {
     state: Mutex<MirrorState>,
 }
 
-/// Spins for a try-lock in process context; see the module documentation
-/// for why the holder always makes progress.
-fn spin<T>(f: impl FnMut() -> Option<T>) -> Result<T> {
-    spin_n(SPIN_TRIES, f).ok_or(EBUSY)
+/// Waits for a try-lock in process context (may sleep): spins a while,
+/// then sleeps a millisecond between rounds. The holders always make
+/// progress (a probe handler, a consumer applying a chunk of changes, a
+/// reader), so this ends; `EBUSY` after about a second all the same.
+fn spin<T>(mut f: impl FnMut() -> Option<T>) -> Result<T> {
+    for _ in 0..SPIN_ROUNDS {
+        if let Some(t) = spin_n(SPIN_TRIES, &mut f) {
+            return Ok(t);
+        }
+        // SAFETY: Process context, no spinlock held: sleeping is allowed.
+        unsafe { bindings::msleep(1) };
+    }
+    Err(EBUSY)
 }
 
 /// Calls `f` until it gives a value, at most `tries` times.
@@ -193,9 +277,6 @@ fn spin_n<T>(tries: usize, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     None
 }
 
-/// Tries for the shadow's writer from a probe before going stale.
-const PROBE_SPIN_TRIES: usize = 1 << 12;
-
 /// Whether `e` is one of the maple tree's internal entries (never a VMA).
 fn xa_is_internal(e: *mut c_void) -> bool {
     e.addr() & 3 == 2
@@ -203,11 +284,15 @@ fn xa_is_internal(e: *mut c_void) -> bool {
 
 impl Mirror {
     /// A detached mirror with an empty shadow.
-    pub(crate) fn new() -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
+    pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
+        let (changes, consumer) = new_changes()?;
+        Ok(try_pin_init!(Self {
             ids: IdKey::new(),
             shadow: RangeTree::new(DeferredPlatform).into_rcu(),
+            changes,
+            drain_queued: AtomicBool::new(false),
             live: TryLock::new(Live {
+                consumer,
                 dirty: DirtySet::new(),
                 events: new_event_log()?,
                 merge: MergeStats::default(),
@@ -228,10 +313,11 @@ impl Mirror {
                 names: NameTable::new(),
                 resyncs: 0,
                 registered: false,
+                verdicts: false,
                 nmissed_seen: 0,
                 root_pid: 0,
             }),
-        })
+        }))
     }
 
     // ---- probe side: any context, never waits -------------------------
@@ -241,7 +327,8 @@ impl Mirror {
         !tree.is_null() && tree == self.target_tree.load(Ordering::Acquire)
     }
 
-    /// A store of `entry` (a VMA or NULL) over `[index, last]` of `tree`.
+    /// A store of `entry` (a VMA or NULL) over `[index, last]` of `tree`:
+    /// recorded, applied later (see [`crate::engine::changes`]).
     pub(crate) fn on_store(
         &self,
         tree: *mut c_void,
@@ -253,65 +340,46 @@ impl Mirror {
             return;
         }
         probes::note_stack_left();
-        let Some(mut live) = self.live.try_lock() else {
-            self.stale.store(true, Ordering::Release);
-            return;
-        };
-        let mut what = ("", "");
-        let (op, rec) = if entry.is_null() {
-            (EventOp::Clear, None)
+        let cause = probes::current_cause();
+        let change = if entry.is_null() {
+            Change::Store {
+                first: index,
+                last,
+                rec: None,
+                cause,
+            }
         } else if xa_is_internal(entry) {
             // Not a VMA: nothing the shadow can hold.
-            (EventOp::Store, Some(None))
+            Change::NotVma { first: index, last }
         } else {
             // SAFETY: Entries of an mm's VMA tree are VMAs, and the store is
             // made under that mm's write lock, so the VMA is stable.
             let (_, _, r) = unsafe { read_vma(entry.cast(), &self.ids, true) };
-            (EventOp::Store, Some(Some(r)))
+            Change::Store {
+                first: index,
+                last,
+                rec: Some(r),
+                cause,
+            }
         };
-        let applied = match rec {
-            Some(None) => false,
-            // A short spin: the only other holder the writer can have now is
-            // the irq_work refill on another CPU, which never waits (process
-            // context holds it only while the target's mmap lock, which this
-            // store's caller holds for writing, excludes us).
-            rec => match spin_n(PROBE_SPIN_TRIES, || self.shadow.try_write()) {
-                Some(mut w) => {
-                    // What the store means, judged on the shadow before it.
-                    let rec = rec.flatten();
-                    let cause = Cause::from_index(probes::current_cause());
-                    let effect = classify_store(&WriterView(&w), index, last, rec.map(|r| r.vma))
-                        .stack_growth(rec.map_or(0, |r| r.flags))
-                        .in_syscall(cause);
-                    live.merge.count_store(rec.is_none(), &effect);
-                    live.merge.count_cause(&effect, cause);
-                    what = (effect.kind.name(), cause.name());
-                    let ok = w.store(index, last, rec, Gfp::PoolOnly).is_ok();
-                    if w.pool_len() < POOL_LOW_STORES * w.worst_case_nodes_per_store() {
-                        super::deferred::kick();
-                    }
-                    ok
-                }
-                None => false,
-            },
+        self.record(change);
+    }
+
+    /// Appends `c` to the changes waiting for the shadow; asks for a worker
+    /// to apply them once [`CHANGES_KICK`] wait. A change that finds the
+    /// ring full is lost: the mirror is marked stale (the next reader
+    /// rebuilds the shadow from the kernel's tree).
+    fn record(&self, c: Change) {
+        let kick = match self.changes.push(c) {
+            Pushed::Waiting(n) => n >= CHANGES_KICK,
+            Pushed::Full | Pushed::Busy => {
+                self.stale.store(true, Ordering::Release);
+                true
+            }
         };
-        let outcome = if applied {
-            Outcome::Applied
-        } else {
-            self.stale.store(true, Ordering::Release);
-            Outcome::Stale
-        };
-        // The VMA's fields may be finished after the store: re-read later.
-        #[cfg(CONFIG_MMU)]
-        live.dirty.insert(index, last);
-        // Without an MMU, split_vma() also moves the neighbouring old VMA's
-        // vm_start and vm_pgoff in place, with no store of its own and no
-        // per-VMA lock to probe: re-read the VMAs touching the range too.
-        #[cfg(not(CONFIG_MMU))]
-        live.dirty
-            .insert(index.saturating_sub(1), last.saturating_add(1));
-        let seq = live.events.push_what(op, index, last, outcome, what);
-        self.events_total.store(seq, Ordering::Relaxed);
+        if kick && !self.drain_queued.swap(true, Ordering::AcqRel) {
+            probes::kick_drain();
+        }
     }
 
     /// The kernel merged in the target's mm (its own verdict).
@@ -332,10 +400,10 @@ impl Mirror {
         if mm.is_null() || mm != self.target_mm.load(Ordering::Acquire) || end <= start {
             return;
         }
-        match self.live.try_lock() {
-            Some(mut live) => live.dirty.insert(start, end - 1),
-            None => self.stale.store(true, Ordering::Release),
-        }
+        self.record(Change::Dirty {
+            first: start,
+            last: end - 1,
+        });
     }
 
     /// `exit_mmap(mm)`: the target's address space is being torn down.
@@ -343,10 +411,32 @@ impl Mirror {
         if mm.is_null() || mm != self.target_mm.load(Ordering::Acquire) {
             return;
         }
-        if self.follow.load(Ordering::Acquire) {
+        let follow = self.follow.load(Ordering::Acquire);
+        let mut live = if follow {
+            spin_n(EXIT_SPIN_TRIES, || self.live.try_lock())
+        } else {
+            self.live.try_lock()
+        };
+        if follow {
+            // The exit check compares the shadow with the tree, which is
+            // gone after this: apply what is waiting here. Without
+            // sleeping: from the pool, or GFP_ATOMIC where allowed.
+            let gfp = if probes::in_nmi() {
+                Gfp::PoolOnly
+            } else {
+                Gfp::Atomic
+            };
+            let applied = match (
+                live.as_mut(),
+                spin_n(EXIT_SPIN_TRIES, || self.shadow.try_write()),
+            ) {
+                (Some(l), Some(mut w)) => self.apply_changes(l, &mut w, gfp),
+                _ => false,
+            };
             // SAFETY: `exit_mmap(mm)` runs once the mm has no users left:
             // nobody changes its tree any more, and it is still whole.
-            let ok = !self.stale.load(Ordering::Acquire) && unsafe { self.exit_check(mm) };
+            let ok =
+                applied && !self.stale.load(Ordering::Acquire) && unsafe { self.exit_check(mm) };
             let c = if ok {
                 &self.exit_checks_ok
             } else {
@@ -356,9 +446,14 @@ impl Mirror {
         }
         self.exit_seen.store(true, Ordering::Release);
         self.stale.store(true, Ordering::Release);
-        if let Some(mut live) = self.live.try_lock() {
+        if let Some(mut live) = live {
             live.events
                 .push(EventOp::Exit, 0, usize::MAX, Outcome::Applied);
+        }
+        // What is still waiting is applied by the worker, or by the next
+        // reader before it rebuilds the shadow.
+        if !self.changes.is_empty() && !self.drain_queued.swap(true, Ordering::AcqRel) {
+            probes::kick_drain();
         }
     }
 
@@ -463,11 +558,238 @@ impl Mirror {
         }
     }
 
-    /// Refills the node pool without sleeping (irq_work).
-    pub(crate) fn refill_atomic(&self) {
-        if let Some(mut w) = self.shadow.try_write() {
-            let want = POOL_STORES * w.worst_case_nodes_per_store();
-            let _ = w.fill_pool(want, Gfp::Atomic);
+    // ---- applying the changes: any consumer --------------------------
+
+    /// Takes the next waiting store, at most `left` more changes in all.
+    ///
+    /// [`Change::Dirty`] records on the way are applied at once: they only
+    /// add to the dirty set, which no store, judgement or event reads, so
+    /// they commute with the stores around them. (So a store and the clear
+    /// that undoes it are seen side by side even with the `munmap`'s
+    /// `__vma_start_write` between them.)
+    fn take_change(&self, live: &mut Live, left: &mut usize) -> Option<Change> {
+        loop {
+            *left = left.checked_sub(1)?;
+            match self.changes.pop(&mut live.consumer)? {
+                Change::Dirty { first, last } => live.dirty.insert(first, last),
+                c => return Some(c),
+            }
+        }
+    }
+
+    /// Applies the waiting changes to the shadow, oldest first, as many as
+    /// the ring holds (so that a consumer racing a busy target ends).
+    /// Called with the target's mmap read lock held, or with preemption
+    /// off (see [`Mirror::apply_waiting`]).
+    /// Allocates with `gfp`. Returns false when one could not be applied
+    /// (the mirror is then stale).
+    ///
+    /// A store followed at once by a clear of the same range, into a range
+    /// the shadow has nothing in (a short-lived mapping: mmap, then
+    /// munmap), leaves the shadow as it was: both are judged and counted
+    /// as if made, and neither is written.
+    fn apply_changes(&self, live: &mut Live, w: &mut Writer<'_>, gfp: Gfp) -> bool {
+        self.apply_some(live, w, gfp, CHANGES)
+    }
+
+    /// [`Mirror::apply_changes`], at most `limit` changes.
+    fn apply_some(&self, live: &mut Live, w: &mut Writer<'_>, gfp: Gfp, limit: usize) -> bool {
+        let mut ok = true;
+        let mut left = limit;
+        let mut next = self.take_change(live, &mut left);
+        while let Some(c) = next {
+            next = self.take_change(live, &mut left);
+            if let Some(after) = next {
+                if self.undone_store(live, w, c, after) {
+                    next = self.take_change(live, &mut left);
+                    continue;
+                }
+            }
+            ok &= self.apply_change(live, w, c, gfp);
+        }
+        ok
+    }
+
+    /// Judges and counts store `c` and clear `after` without writing
+    /// either, when `after` undoes `c` exactly (see
+    /// [`Mirror::apply_changes`]); false (nothing done) otherwise.
+    fn undone_store(&self, live: &mut Live, w: &Writer<'_>, c: Change, after: Change) -> bool {
+        let (
+            Change::Store {
+                first,
+                last,
+                rec: Some(rec),
+                cause,
+            },
+            Change::Store {
+                first: f2,
+                last: l2,
+                rec: None,
+                cause: cause2,
+            },
+        ) = (c, after)
+        else {
+            return false;
+        };
+        if f2 != first || l2 != last || w.find(first, last).is_some() {
+            return false;
+        }
+        let cause = Cause::from_index(cause);
+        let stored = classify_store(&WriterView(w), first, last, Some(rec.vma))
+            .stack_growth(rec.flags)
+            .in_syscall(cause);
+        let with = WithEntry {
+            shadow: WriterView(w),
+            first,
+            last,
+            vma: rec.vma,
+        };
+        let cause2 = Cause::from_index(cause2);
+        let cleared = classify_store(&with, first, last, None)
+            .stack_growth(0)
+            .in_syscall(cause2);
+        for (op, effect, cause) in [
+            (EventOp::Store, stored, cause),
+            (EventOp::Clear, cleared, cause2),
+        ] {
+            live.merge.count_store(op == EventOp::Clear, &effect);
+            live.merge.count_cause(&effect, cause);
+            let seq = live.events.push_what(
+                op,
+                first,
+                last,
+                Outcome::Applied,
+                (effect.kind.name(), cause.name()),
+            );
+            self.events_total.store(seq, Ordering::Relaxed);
+        }
+        Self::mark_dirty(live, first, last);
+        true
+    }
+
+    /// Applies one change; false when it could not be applied.
+    fn apply_change(&self, live: &mut Live, w: &mut Writer<'_>, c: Change, gfp: Gfp) -> bool {
+        let (op, first, last, rec, cause) = match c {
+            // Not returned by `take_change`; harmless if it were.
+            Change::Dirty { first, last } => {
+                live.dirty.insert(first, last);
+                return true;
+            }
+            Change::NotVma { first, last } => (EventOp::Store, first, last, None, None),
+            Change::Store {
+                first,
+                last,
+                rec,
+                cause,
+            } => {
+                let op = if rec.is_some() {
+                    EventOp::Store
+                } else {
+                    EventOp::Clear
+                };
+                (op, first, last, rec, Some(Cause::from_index(cause)))
+            }
+        };
+        let mut what = ("", "");
+        let applied = match cause {
+            // Not a VMA: nothing the shadow can hold.
+            None => false,
+            Some(cause) => {
+                // What the store means, judged on the shadow before it.
+                let effect = classify_store(&WriterView(w), first, last, rec.map(|r| r.vma))
+                    .stack_growth(rec.map_or(0, |r| r.flags))
+                    .in_syscall(cause);
+                live.merge.count_store(rec.is_none(), &effect);
+                live.merge.count_cause(&effect, cause);
+                what = (effect.kind.name(), cause.name());
+                w.store(first, last, rec, gfp).is_ok()
+            }
+        };
+        let outcome = if applied {
+            Outcome::Applied
+        } else {
+            self.stale.store(true, Ordering::Release);
+            Outcome::Stale
+        };
+        Self::mark_dirty(live, first, last);
+        let seq = live.events.push_what(op, first, last, outcome, what);
+        self.events_total.store(seq, Ordering::Relaxed);
+        applied
+    }
+
+    /// A store over `[first, last]`: its VMA's fields may be finished after
+    /// the store, so readers re-read the range.
+    fn mark_dirty(live: &mut Live, first: usize, last: usize) {
+        #[cfg(CONFIG_MMU)]
+        live.dirty.insert(first, last);
+        // Without an MMU, split_vma() also moves the neighbouring old VMA's
+        // vm_start and vm_pgoff in place, with no store of its own and no
+        // per-VMA lock to probe: re-read the VMAs touching the range too.
+        #[cfg(not(CONFIG_MMU))]
+        live.dirty
+            .insert(first.saturating_sub(1), last.saturating_add(1));
+    }
+
+    /// Drops every waiting change unapplied: they are in a snapshot that
+    /// replaces the shadow. Called under the target's mmap read lock, so no
+    /// producer of the target adds any meanwhile.
+    fn discard_changes(&self, live: &mut Live) {
+        let mut left = CHANGES;
+        while self.take_change(live, &mut left).is_some() {}
+    }
+
+    /// Applies what is waiting, from process context that does not hold
+    /// the target's mm (the worker; a resync, exit or detach about to drop
+    /// the shadow).
+    ///
+    /// In chunks, each with preemption off and `GFP_ATOMIC` allocations:
+    /// the `exit_mmap` probe of a `follow` target must apply what waits
+    /// before the tree is gone, and spins for [`Live`] and the writer to do
+    /// so. A holder that could be preempted on the exiting task's CPU might
+    /// never run again during that spin; one with preemption off always
+    /// finishes its chunk. (Readers holding the target's mm need not: its
+    /// `exit_mmap` cannot begin while they hold it.)
+    fn apply_waiting(&self) -> Result {
+        // Bounded, so that a target that keeps changing cannot keep a
+        // consumer here.
+        for _ in 0..CHANGES / APPLY_CHUNK + 1 {
+            let more = {
+                // Preemption off, then the locks; if they are busy, sleep
+                // with preemption on and try again.
+                // (Dropped in reverse: the locks go before preemption is
+                // back on.)
+                let (_off, mut live, mut w) = spin(|| {
+                    let off = probes::preempt_off();
+                    let live = self.live.try_lock()?;
+                    let w = self.shadow.try_write()?;
+                    Some((off, live, w))
+                })?;
+                self.apply_some(&mut live, &mut w, Gfp::Atomic, APPLY_CHUNK);
+                let want = POOL_STORES * w.worst_case_nodes_per_store();
+                // Short of memory: the exit probe then applies from what
+                // there is, or fails and says so.
+                let _ = w.fill_pool(want, Gfp::Atomic);
+                !self.changes.is_empty()
+            };
+            if !more {
+                return Ok(());
+            }
+            probes::cond_resched();
+        }
+        Ok(())
+    }
+
+    /// The worker the probes kick once [`CHANGES_KICK`] changes wait: it
+    /// applies them in process context, without the target's mmap lock
+    /// (every change carries what it needs), so the target never waits for
+    /// it. Kicks itself again if the ring filled up meanwhile.
+    pub(crate) fn drain_worker(&self) {
+        self.drain_queued.store(false, Ordering::Release);
+        // Busy: a reader holds the lock, and applies the changes itself.
+        let _ = self.apply_waiting();
+        super::deferred::drain();
+        if self.changes.len() >= CHANGES_KICK && !self.drain_queued.swap(true, Ordering::AcqRel) {
+            probes::kick_drain();
         }
     }
 
@@ -487,6 +809,7 @@ impl Mirror {
         };
         self.target_mm.store(mm, Ordering::Release);
         self.target_tree.store(tree, Ordering::Release);
+        probes::set_filter(mm, tree, self.root_mm.load(Ordering::Acquire));
     }
 
     /// Rebuilds the shadow from the target's VMA tree.
@@ -503,6 +826,9 @@ impl Mirror {
             ..
         } = st;
         let a = target.as_mut().ok_or(EINVAL)?;
+        // The changes made before this are counted and logged first (the
+        // shadow they are applied to is replaced below).
+        self.apply_waiting()?;
         let user = match a.mm.mmget_not_zero() {
             Some(u) => u,
             None => {
@@ -528,6 +854,8 @@ impl Mirror {
             // shadow or the new one, never a mix (seed 004: bulk build).
             w.replace(fresh);
             fill(&mut w)?;
+            // Made between the publication and the lock: in the snapshot.
+            self.discard_changes(&mut live);
             live.dirty.clear();
             live.events
                 .push(EventOp::Resync, 0, usize::MAX, Outcome::Applied);
@@ -588,6 +916,9 @@ impl Mirror {
         let a = target.as_mut().ok_or(EINVAL)?;
         let mut live = spin(|| self.live.try_lock())?;
         let mut w = spin(|| self.shadow.try_write())?;
+        // Under the mmap read lock every change is recorded: once they are
+        // applied, the shadow's ranges are the kernel's.
+        self.apply_changes(&mut live, &mut w, Gfp::Kernel);
         let mut mismatched = 0;
         let dirty = live.dirty;
         for &(first, last) in dirty.ranges() {
@@ -721,11 +1052,13 @@ impl Mirror {
         let mut st = self.state.lock();
         let r = self.prepare_all(&mut st);
         self.stale_line(f, &r)?;
-        let Ok(mut live) = spin(|| self.live.try_lock()) else {
+        // A copy of the counters: `Live` is held for as short as possible
+        // (the exit probe may wait for it).
+        let Ok(mut stats) = spin(|| self.live.try_lock().map(|live| live.merge)) else {
             return writeln!(f, "# busy");
         };
         let mut totals = Totals::default();
-        live.merge.reset_unmerged();
+        stats.reset_unmerged();
         {
             let g = self.shadow.platform().read_lock();
             totals.vmas = self.shadow.len(&g) as u64;
@@ -736,26 +1069,62 @@ impl Mirror {
                 if !reasons.is_eligible() {
                     totals.unmerged_pairs += 1;
                 }
-                live.merge.count_unmerged(&reasons);
+                stats.count_unmerged(&reasons);
                 from = nf.saturating_add(1);
             }
         }
-        let mut stats = live.merge;
-        drop(live);
+        if !st.verdicts {
+            writeln!(
+                f,
+                "# verdicts off: kernel_* and *_disagreements count nothing (write 'verdicts on')"
+            )?;
+        }
         stats.kernel_new_merges = self.kernel_new_merges.load(Ordering::Relaxed);
         stats.kernel_existing_merges = self.kernel_existing_merges.load(Ordering::Relaxed);
         write_stats(f, &stats, &totals)
     }
 
-    /// Handles a write to `stats`: `reset` zeroes the counters.
+    /// The verdict probes wanted with the mirror's (none unless `verdicts on`).
+    fn verdict_mask(st: &MirrorState) -> u32 {
+        if st.verdicts {
+            probes::VERDICT_PROBES
+        } else {
+            0
+        }
+    }
+
+    /// Handles a write to `stats`: `reset` zeroes the counters; `verdicts
+    /// on` / `verdicts off` registers or unregisters the probes that read
+    /// the kernel's own merge verdicts (they cost every process in the
+    /// system a probe hit per mmap and mprotect, so they are off unless
+    /// asked for).
     fn write_stats(&self, reader: &mut UserSliceReader) -> Result {
-        let mut buf = [0u8; 8];
+        let mut buf = [0u8; 16];
         let len = reader.len();
         let input = buf.get_mut(..len).ok_or(EINVAL)?;
         reader.read_slice(input)?;
-        if input != b"reset" && input != b"reset\n" {
-            return Err(EINVAL);
+        let input = input.strip_suffix(b"\n").unwrap_or(input);
+        let verdicts = match input {
+            b"verdicts on" => Some(true),
+            b"verdicts off" => Some(false),
+            b"reset" => None,
+            _ => return Err(EINVAL),
+        };
+        if let Some(on) = verdicts {
+            let mut st = self.state.lock();
+            if st.registered && on && !st.verdicts {
+                // SAFETY: As in `write_target`: the mirror outlives its
+                // probes, which detach and `PinnedDrop` unregister.
+                unsafe { probes::register(self, probes::VERDICT_PROBES) }?;
+            } else if st.registered && !on {
+                probes::unregister_some(probes::VERDICT_PROBES);
+            }
+            st.verdicts = on;
+            return Ok(());
         }
+        // Every change made before this write is counted before the reset,
+        // not after it: apply what waits first.
+        self.apply_waiting()?;
         // Process context holds `Live` only briefly (no sleeping holder).
         spin(|| self.live.try_lock())?.merge.reset();
         self.kernel_new_merges.store(0, Ordering::Relaxed);
@@ -773,11 +1142,12 @@ impl Mirror {
         self.stale.store(false, Ordering::Release);
         self.exit_seen.store(false, Ordering::Release);
         st.names.clear();
+        let mut live = spin(|| self.live.try_lock())?;
         let mut w = spin(|| self.shadow.try_write())?;
+        // Counted and logged before the shadow goes.
+        self.apply_changes(&mut live, &mut w, Gfp::Kernel);
         w.clear();
-        if let Some(mut live) = self.live.try_lock() {
-            live.dirty.clear();
-        }
+        live.dirty.clear();
         Ok(())
     }
 
@@ -790,9 +1160,14 @@ impl Mirror {
             probes::unregister();
             st.registered = false;
         }
+        // No probe runs now, and no worker: what is waiting is the last.
+        self.drain_queued.store(false, Ordering::Release);
         st.target = None;
         st.names.clear();
+        let mut live = spin(|| self.live.try_lock())?;
         let mut w = spin(|| self.shadow.try_write())?;
+        self.apply_changes(&mut live, &mut w, Gfp::Kernel);
+        live.dirty.clear();
         w.clear();
         w.release_pool();
         Ok(())
@@ -817,9 +1192,10 @@ impl Mirror {
         // Resolve first: a bad pid leaves the current target as it was.
         let t = resolve(pid)?;
         if !st.registered {
+            let mask = probes::MIRROR_PROBES | Self::verdict_mask(&st);
             // SAFETY: The mirror lives in an `Arc` that outlives the probes:
             // they are unregistered on detach and in `PinnedDrop`.
-            unsafe { probes::register(self) }?;
+            unsafe { probes::register(self, mask) }?;
             st.registered = true;
         }
         let root = t.mm.as_raw();
@@ -959,9 +1335,12 @@ impl Mirror {
         // lock while the log is copied out.
         let user = st.target.as_ref().and_then(|a| a.mm.mmget_not_zero());
         let _lock = user.as_ref().map(|u| u.mmap_read_lock());
-        let Ok(live) = spin(|| self.live.try_lock()) else {
+        let Ok(mut live) = spin(|| self.live.try_lock()) else {
             return writeln!(f, "# busy");
         };
+        if let Ok(mut w) = spin(|| self.shadow.try_write()) {
+            self.apply_changes(&mut live, &mut w, Gfp::Kernel);
+        }
         for e in live.events.iter() {
             let outcome = match e.outcome {
                 Outcome::Applied => "applied",
@@ -1113,8 +1492,12 @@ impl Mirror {
                 "not registered (detached)"
             }
         )?;
-        for (name, hits, missed) in probes::stats() {
-            writeln!(f, "{name} hits={hits} nmissed={missed}")?;
+        for (i, name, hits, missed) in probes::stats() {
+            writeln!(
+                f,
+                "{name} hits={hits} nmissed={missed} armed={}",
+                probes::state_name(i)
+            )?;
         }
         let [asked, busy, moved, refused] = probes::FOLLOW_STATS
             .each_ref()
@@ -1122,6 +1505,13 @@ impl Mirror {
         writeln!(
             f,
             "# moves (follow, exec): asked={asked} busy={busy} done={moved} refused={refused}"
+        )?;
+        writeln!(
+            f,
+            "# changes: waiting={} dropped={} ring={}",
+            self.changes.len(),
+            self.changes.dropped(),
+            self.changes.capacity()
         )?;
         if let Some(n) = probes::stack_left_min() {
             writeln!(
@@ -1150,6 +1540,17 @@ fn new_event_log() -> Result<KBox<EventLog>> {
     unsafe { EventLog::init_at(log.as_mut_ptr()) };
     // SAFETY: `init_at` initialised it.
     Ok(unsafe { log.assume_init() })
+}
+
+/// An empty change ring on the heap (vmalloc'd if need be: it is about
+/// 600 KiB), initialised where it lies, and its one consumer.
+fn new_changes() -> Result<(KVBox<Changes>, Consumer)> {
+    let mut ring = KVBox::<Changes>::new_uninit(GFP_KERNEL)?;
+    // SAFETY: `ring` is a fresh allocation for a `Changes`, initialised
+    // once, here.
+    let consumer = unsafe { Changes::init_at(ring.as_mut_ptr()) };
+    // SAFETY: `init_at` initialised it.
+    Ok((unsafe { ring.assume_init() }, consumer))
 }
 
 /// Fills the writer's pool to [`POOL_STORES`] worst-case stores' worth.

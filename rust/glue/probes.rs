@@ -37,7 +37,9 @@
 //!   task that re-attaches the mirror to the new mm (snapshot under its
 //!   mmap read lock) before the new program's first instruction.
 //! * **The kernel's own verdict** (not needed for completeness: it
-//!   cross-checks the merge statistics). `vma_merge_new_range()`'s return
+//!   cross-checks the merge statistics; registered only while `stats` has
+//!   `verdicts on`, because every mmap and mprotect of every process hits
+//!   them). `vma_merge_new_range()`'s return
 //!   value says whether a new range merged; `vma_modify()` is the only
 //!   caller of the inlined `vma_merge_existing_range()` and is itself called
 //!   out of line from each of its four callers (checked in the 7.3 x86_64
@@ -46,6 +48,16 @@
 //! * **Anything that cannot be applied** (a busy lock, an empty node pool,
 //!   a kprobe's `nmissed` growing) marks the mirror stale, and the next
 //!   reader resyncs from a snapshot. Nothing is silently lost.
+//!
+//! # What another process pays
+//!
+//! Every process runs these probes. Each C handler (`rust/probes.c`) counts
+//! the hit in a per-CPU counter and compares the mm or tree it was given
+//! with the target's before anything else, and returns there; only the
+//! target's hits reach Rust. With `CONFIG_X86_KERNEL_IBT` (as distribution
+//! kernels have it) every probed function is free of jump tables and the
+//! kprobe optimizer turns each probe into a jump: `probes` says so per
+//! probe (`armed=jump`, or `trap` while still a breakpoint).
 //!
 //! Every one of these symbols is in this kernel's System.map (checked by
 //! the registration itself: a missing or inlined symbol fails `target`).
@@ -116,12 +128,90 @@ pub(crate) const PROBE_NAMES: [&str; NR_PROBES] = [
 /// `VMATRACK_NR_PROBES` in `rust/probes.h`.
 pub(crate) const NR_PROBES: usize = 8;
 
+/// The probes that keep the shadow exact (every index but the verdicts).
+pub(crate) const MIRROR_PROBES: u32 = 0x3f;
+/// The merge-verdict kretprobes (`vma_merge_new_range`, `vma_modify`):
+/// they cost every process an entry hit per mmap or mprotect, so they are
+/// registered only while `stats` has `verdicts on`.
+pub(crate) const VERDICT_PROBES: u32 = 0xc0;
+
 extern "C" {
-    fn vmatrack_probes_register() -> c_int;
-    fn vmatrack_probes_unregister();
+    fn vmatrack_probes_register(mask: u32) -> c_int;
+    fn vmatrack_probes_unregister(mask: u32);
     fn vmatrack_probe_nmissed(i: c_int) -> usize;
+    fn vmatrack_probe_hits(i: c_int) -> usize;
+    fn vmatrack_probe_state(i: c_int) -> c_int;
+    fn vmatrack_probe_symbol(i: c_int) -> *const kernel::ffi::c_char;
+    fn vmatrack_set_filter(mm: *mut c_void, tree: *mut c_void, root_mm: *mut c_void);
     fn vmatrack_current_cause() -> u32;
     fn vmatrack_stack_left() -> usize;
+    fn vmatrack_kick_drain();
+    fn vmatrack_drain_cancel();
+    fn vmatrack_in_nmi() -> bool;
+    fn vmatrack_preempt_disable();
+    fn vmatrack_preempt_enable();
+    fn vmatrack_cond_resched();
+}
+
+/// Preemption is off while this lives ([`preempt_off`]).
+pub(crate) struct PreemptOff(());
+
+/// Turns preemption off until the returned guard is dropped.
+pub(crate) fn preempt_off() -> PreemptOff {
+    // SAFETY: Paired with the enable in `Drop for PreemptOff`.
+    unsafe { vmatrack_preempt_disable() };
+    PreemptOff(())
+}
+
+impl Drop for PreemptOff {
+    fn drop(&mut self) {
+        // SAFETY: `preempt_off` disabled it; this guard is its pair.
+        unsafe { vmatrack_preempt_enable() };
+    }
+}
+
+/// Lets the scheduler run something else if it wants (process context).
+pub(crate) fn cond_resched() {
+    // SAFETY: Called from process context with nothing held.
+    unsafe { vmatrack_cond_resched() };
+}
+
+/// Asks for [`Mirror::drain_worker`] to run soon, in a worker (NMI-safe:
+/// through irq_work, which queues the work item).
+pub(crate) fn kick_drain() {
+    // SAFETY: Sets a flag and queues our irq_work; callable anywhere.
+    unsafe { vmatrack_kick_drain() };
+}
+
+/// Whether we run in NMI context (an int3 probe hit on x86), where nothing
+/// may be allocated, not even with `GFP_ATOMIC`.
+pub(crate) fn in_nmi() -> bool {
+    // SAFETY: Reads the preempt count.
+    unsafe { vmatrack_in_nmi() }
+}
+
+/// Tells the C handlers which hits to pass on to Rust: stores into `tree`,
+/// VMAs and merges of `mm`, forks and execs of `mm` or `root_mm`. Null
+/// pointers let nothing through.
+pub(crate) fn set_filter(
+    mm: *mut bindings::mm_struct,
+    tree: *mut c_void,
+    root_mm: *mut bindings::mm_struct,
+) {
+    // SAFETY: Only stores three pointers the handlers compare against;
+    // they never dereference them.
+    unsafe { vmatrack_set_filter(mm.cast(), tree, root_mm.cast()) };
+}
+
+/// How a probe is armed, as `probes` prints it.
+pub(crate) fn state_name(i: usize) -> &'static str {
+    // SAFETY: Reads the probe's registration and one byte of kernel text.
+    match unsafe { vmatrack_probe_state(i as c_int) } {
+        0 => "off",
+        1 => "trap",
+        2 => "jump",
+        _ => "armed",
+    }
 }
 
 /// The least kernel stack left (bytes) seen on entry to a handler that
@@ -149,27 +239,37 @@ pub(crate) fn current_cause() -> u32 {
     unsafe { vmatrack_current_cause() }
 }
 
-/// Times each probe's handler ran (whatever the tree or mm it saw).
-static HITS: [AtomicU64; NR_PROBES] = [const { AtomicU64::new(0) }; NR_PROBES];
-
 /// The mirror the handlers feed; null when no probe is registered.
 static MIRROR: AtomicPtr<Mirror> = AtomicPtr::new(ptr::null_mut());
 
-/// Registers every probe and points the handlers at `m`.
+/// Registers the probes in `mask` (indices into [`PROBE_NAMES`]) and
+/// points the handlers at `m`; on failure none of `mask` is registered.
 ///
 /// # Safety
 ///
-/// `m` stays valid until [`unregister`] has returned.
-pub(crate) unsafe fn register(m: &Mirror) -> kernel::error::Result {
+/// `m` stays valid until [`unregister`] has returned, and it is the only
+/// mirror whose handlers are registered.
+pub(crate) unsafe fn register(m: &Mirror, mask: u32) -> kernel::error::Result {
+    let first = MIRROR.load(Ordering::Acquire).is_null();
     MIRROR.store(ptr::from_ref(m).cast_mut(), Ordering::Release);
     // SAFETY: Registration may sleep; we are in process context (a write to
-    // `target`). The handlers it installs only use `MIRROR`, set above.
-    let r = unsafe { vmatrack_probes_register() };
+    // `target` or `stats`). The handlers it installs only use `MIRROR`, set
+    // above.
+    let r = unsafe { vmatrack_probes_register(mask) };
     if r != 0 {
-        MIRROR.store(ptr::null_mut(), Ordering::Release);
+        if first {
+            MIRROR.store(ptr::null_mut(), Ordering::Release);
+        }
         return Err(kernel::error::Error::from_errno(r));
     }
     Ok(())
+}
+
+/// Unregisters the probes in `mask` only (the others keep running).
+pub(crate) fn unregister_some(mask: u32) {
+    // SAFETY: Process context; unregistering what is not registered is a
+    // no-op.
+    unsafe { vmatrack_probes_unregister(mask) };
 }
 
 /// Unregisters every probe; once it returns no handler runs or will run.
@@ -180,12 +280,42 @@ pub(crate) unsafe fn register(m: &Mirror) -> kernel::error::Result {
 pub(crate) fn unregister() {
     // SAFETY: Only called after a successful `register`, from process
     // context; `unregister_kprobe` waits for running handlers.
-    unsafe { vmatrack_probes_unregister() };
+    unsafe { vmatrack_probes_unregister(u32::MAX) };
     MIRROR.store(ptr::null_mut(), Ordering::Release);
+    // SAFETY: Process context. No probe can kick the worker any more; a
+    // worker already running finishes first.
+    unsafe { vmatrack_drain_cancel() };
     while FOLLOW_QUEUED.load(Ordering::Acquire) {
         // SAFETY: Sleeping is allowed here (process context).
         unsafe { bindings::msleep(10) };
     }
+}
+
+/// Checks that `rust/probes.c`'s probe list is [`PROBE_NAMES`], in order,
+/// with exactly the probes [`present`] says this configuration has: the
+/// two halves of one table, written in two languages. Module load fails
+/// (`EINVAL`, naming the first difference) when they disagree.
+pub(crate) fn check_table() -> kernel::error::Result {
+    for (i, name) in PROBE_NAMES.iter().enumerate() {
+        // SAFETY: Returns a pointer to a static string or null.
+        let c = unsafe { vmatrack_probe_symbol(i as c_int) };
+        let c_name = if c.is_null() {
+            None
+        } else {
+            // SAFETY: `c` is a NUL-terminated static string (a probe's
+            // `symbol_name`).
+            Some(unsafe { <kernel::str::CStr as kernel::str::CStrExt>::from_char_ptr(c) })
+        };
+        let same = match c_name {
+            Some(c) => present(i) && c.to_bytes() == name.as_bytes(),
+            None => !present(i),
+        };
+        if !same {
+            kernel::pr_err!("vmatrack: probe {i}: rust/probes.c and PROBE_NAMES ({name}) differ\n");
+            return Err(kernel::error::code::EINVAL);
+        }
+    }
+    Ok(())
 }
 
 /// Whether this configuration has probe `i` (`rust/probes.c` leaves out
@@ -195,19 +325,25 @@ const fn present(i: usize) -> bool {
     (i != 2 || cfg!(CONFIG_PER_VMA_LOCK)) && (!matches!(i, 6 | 7) || cfg!(CONFIG_MMU))
 }
 
-/// Per probe this configuration has: name, hits, nmissed.
-pub(crate) fn stats() -> impl Iterator<Item = (&'static str, u64, usize)> {
+/// Per probe this configuration has: its index, name, hits (every
+/// process's) and nmissed.
+pub(crate) fn stats() -> impl Iterator<Item = (usize, &'static str, usize, usize)> {
     (0..NR_PROBES).filter(|&i| present(i)).map(|i| {
-        // SAFETY: Reading a counter of a (possibly unregistered) static probe.
-        let missed = unsafe { vmatrack_probe_nmissed(i as c_int) };
-        (PROBE_NAMES[i], HITS[i].load(Ordering::Relaxed), missed)
+        // SAFETY: Reading counters of a (possibly unregistered) static probe.
+        let (hits, missed) = unsafe {
+            (
+                vmatrack_probe_hits(i as c_int),
+                vmatrack_probe_nmissed(i as c_int),
+            )
+        };
+        (i, PROBE_NAMES[i], hits, missed)
     })
 }
 
 /// The sum of every probe's `nmissed`: when it grows, a change may have
 /// been missed.
 pub(crate) fn nmissed_total() -> usize {
-    stats().map(|s| s.2).sum()
+    stats().map(|s| s.3).sum()
 }
 
 /// Whether the probes are live: false once [`unregister`] has begun.
@@ -224,40 +360,19 @@ fn mirror() -> Option<&'static Mirror> {
     unsafe { m.as_ref() }
 }
 
-/// Called by the store probes (probe 0: `mas_store_prealloc`, 1:
-/// `mas_store_gfp` on success) with the `ma_state`'s tree and range and
-/// the entry stored.
+/// Called by the store probes (`mas_store_prealloc`, and `mas_store_gfp`
+/// on success) with the `ma_state`'s tree and range and the entry stored,
+/// once C has seen that the tree is the target's.
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_store(
-    which: c_int,
     tree: *mut c_void,
     index: usize,
     last: usize,
     entry: *mut c_void,
 ) {
-    if let Some(h) = usize::try_from(which).ok().and_then(|i| HITS.get(i)) {
-        h.fetch_add(1, Ordering::Relaxed);
-    }
     if let Some(m) = mirror() {
         m.on_store(tree, index, last, entry);
     }
-}
-
-/// Whether `tree` is the target's VMA tree (the kretprobe's entry filter).
-#[no_mangle]
-pub(crate) extern "C" fn vmatrack_rs_is_target_tree(tree: *mut c_void) -> bool {
-    HITS[1].fetch_add(1, Ordering::Relaxed);
-    mirror().is_some_and(|m| m.is_target_tree(tree))
-}
-
-/// Whether `mm` is the target's (the merge-verdict kretprobes' entry
-/// filter; `which` is the probe's index).
-#[no_mangle]
-pub(crate) extern "C" fn vmatrack_rs_is_target_mm(which: c_int, mm: *mut c_void) -> bool {
-    if let Some(h) = usize::try_from(which).ok().and_then(|i| HITS.get(i)) {
-        h.fetch_add(1, Ordering::Relaxed);
-    }
-    mirror().is_some_and(|m| m.is_target_mm(mm.cast()))
 }
 
 /// The kernel merged in the target's mm: a new range
@@ -272,7 +387,6 @@ pub(crate) extern "C" fn vmatrack_rs_kernel_merge(existing: bool) {
 /// Called by the `__vma_start_write` probe with the VMA.
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_vma_write(vma: *mut c_void) {
-    HITS[2].fetch_add(1, Ordering::Relaxed);
     if let Some(m) = mirror() {
         m.on_vma_write(vma.cast::<bindings::vm_area_struct>());
     }
@@ -281,7 +395,6 @@ pub(crate) extern "C" fn vmatrack_rs_vma_write(vma: *mut c_void) {
 /// Called by the `exit_mmap` probe with the mm.
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_exit_mmap(mm: *mut c_void) {
-    HITS[3].fetch_add(1, Ordering::Relaxed);
     if let Some(m) = mirror() {
         m.on_exit_mmap(mm.cast::<bindings::mm_struct>());
     }
@@ -296,7 +409,6 @@ pub(crate) extern "C" fn vmatrack_rs_new_task(
     child_mm: *mut c_void,
     parent_mm: *mut c_void,
 ) -> bool {
-    HITS[4].fetch_add(1, Ordering::Relaxed);
     let _ = task;
     match mirror() {
         Some(m) if m.wants_child(child_mm.cast(), parent_mm.cast()) => {
@@ -325,7 +437,6 @@ pub(crate) static FOLLOW_STATS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4
 /// execing task's current (old) mm: whether to re-attach after the exec.
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_exec_begin(old_mm: *mut c_void) -> bool {
-    HITS[5].fetch_add(1, Ordering::Relaxed);
     mirror().is_some_and(|m| m.is_target_mm(old_mm.cast()) || m.is_root_mm(old_mm.cast()))
 }
 
@@ -351,13 +462,18 @@ pub(crate) extern "C" fn vmatrack_rs_follow_failed() {
     FOLLOW_QUEUED.store(false, Ordering::Release);
 }
 
-/// Run by irq_work (hard-irq context): frees what probe handlers retired
-/// and refills the shadow's node pool.
+/// Run by irq_work (hard-irq context): frees the nodes the shadow retired.
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_irq_work() {
     super::deferred::drain();
+}
+
+/// The drain work item (process context, a kworker): applies the changes
+/// waiting for the shadow.
+#[no_mangle]
+pub(crate) extern "C" fn vmatrack_rs_drain_work() {
     if let Some(m) = mirror() {
-        m.refill_atomic();
+        m.drain_worker();
     }
 }
 
