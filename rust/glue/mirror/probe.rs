@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What runs in probe context: the handlers' side of the mirror.
+//!
+//! Everything here may run in any context a kprobe handler runs in: NMI
+//! (an int3 hit on x86 before the optimizer has replaced it, every hit on
+//! riscv), or task context with preemption off (a jump-optimized probe),
+//! on the stack of whatever task was deep in an mm path. So it
+//!
+//! * never sleeps, never waits for a lock (try-locks only; a failure marks
+//!   the mirror stale) and never allocates, except the follow-mode exit
+//!   check, which may use `GFP_ATOMIC` outside NMI;
+//! * never writes the shadow on a store: it appends a record to
+//!   [`Mirror::changes`] and, when enough wait, kicks the worker through
+//!   irq_work ([`super::apply`] applies them);
+//! * reads only what the write lock the kernel holds keeps stable (the
+//!   stored VMA and what it points to).
+//!
+//! The C handlers in `rust/probes.c` have already returned for every hit
+//! that is not the target's.
+
+use core::{ffi::c_void, sync::atomic::Ordering};
+use kernel::bindings;
+
+use super::{spin_n, xa_is_internal, Change, Mirror, CHANGES_KICK, EXIT_SPIN_TRIES};
+use crate::engine::{
+    changes::Pushed,
+    events::{EventOp, Outcome},
+};
+use crate::glue::{
+    probes,
+    vma::{read_vma, vma_mm_and_range},
+};
+use crate::rangetree::{Gfp, Platform};
+
+impl Mirror {
+    /// Whether `tree` is the target's VMA tree.
+    pub(crate) fn is_target_tree(&self, tree: *mut c_void) -> bool {
+        !tree.is_null() && tree == self.target_tree.load(Ordering::Acquire)
+    }
+
+    /// A store of `entry` (a VMA or NULL) over `[index, last]` of `tree`:
+    /// recorded, applied later (see [`crate::engine::changes`]).
+    pub(crate) fn on_store(
+        &self,
+        tree: *mut c_void,
+        index: usize,
+        last: usize,
+        entry: *mut c_void,
+    ) {
+        if !self.is_target_tree(tree) {
+            return;
+        }
+        probes::note_stack_left();
+        let cause = probes::current_cause();
+        let change = if entry.is_null() {
+            Change::Store {
+                first: index,
+                last,
+                rec: None,
+                cause,
+            }
+        } else if xa_is_internal(entry) {
+            // Not a VMA: nothing the shadow can hold.
+            Change::NotVma { first: index, last }
+        } else {
+            // SAFETY: Entries of an mm's VMA tree are VMAs, and the store is
+            // made under that mm's write lock, so the VMA is stable.
+            let (_, _, r) = unsafe { read_vma(entry.cast(), &self.ids, true) };
+            Change::Store {
+                first: index,
+                last,
+                rec: Some(r),
+                cause,
+            }
+        };
+        self.record(change);
+    }
+
+    /// Appends `c` to the changes waiting for the shadow; asks for a worker
+    /// to apply them once [`CHANGES_KICK`] wait. A change that finds the
+    /// ring full is lost: the mirror is marked stale (the next reader
+    /// rebuilds the shadow from the kernel's tree).
+    fn record(&self, c: Change) {
+        let kick = match self.changes.push(c) {
+            Pushed::Waiting(n) => n >= CHANGES_KICK,
+            Pushed::Full | Pushed::Busy => {
+                self.stale.store(true, Ordering::Release);
+                true
+            }
+        };
+        if kick && !self.drain_queued.swap(true, Ordering::AcqRel) {
+            probes::kick_drain();
+        }
+    }
+
+    /// The kernel merged in the target's mm (its own verdict).
+    pub(crate) fn on_kernel_merge(&self, existing: bool) {
+        let c = if existing {
+            &self.kernel_existing_merges
+        } else {
+            &self.kernel_new_merges
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `__vma_start_write(vma)`: the VMA is about to change in place.
+    pub(crate) fn on_vma_write(&self, vma: *const bindings::vm_area_struct) {
+        // SAFETY: The probe gets the VMA `__vma_start_write` was called
+        // with, under its mm's write lock.
+        let (mm, start, end) = unsafe { vma_mm_and_range(vma) };
+        if mm.is_null() || mm != self.target_mm.load(Ordering::Acquire) || end <= start {
+            return;
+        }
+        self.record(Change::Dirty {
+            first: start,
+            last: end - 1,
+        });
+    }
+
+    /// `exit_mmap(mm)`: the target's address space is being torn down.
+    pub(crate) fn on_exit_mmap(&self, mm: *mut bindings::mm_struct) {
+        if mm.is_null() || mm != self.target_mm.load(Ordering::Acquire) {
+            return;
+        }
+        let follow = self.follow.load(Ordering::Acquire);
+        let mut live = if follow {
+            spin_n(EXIT_SPIN_TRIES, || self.live.try_lock())
+        } else {
+            self.live.try_lock()
+        };
+        if follow {
+            // The exit check compares the shadow with the tree, which is
+            // gone after this: apply what is waiting here. Without
+            // sleeping: from the pool, or GFP_ATOMIC where allowed.
+            let gfp = if probes::in_nmi() {
+                Gfp::PoolOnly
+            } else {
+                Gfp::Atomic
+            };
+            let applied = match (
+                live.as_mut(),
+                spin_n(EXIT_SPIN_TRIES, || self.shadow.try_write()),
+            ) {
+                (Some(l), Some(mut w)) => self.apply_changes(l, &mut w, gfp),
+                _ => false,
+            };
+            // SAFETY: `exit_mmap(mm)` runs once the mm has no users left:
+            // nobody changes its tree any more, and it is still whole.
+            let ok =
+                applied && !self.stale.load(Ordering::Acquire) && unsafe { self.exit_check(mm) };
+            let c = if ok {
+                &self.exit_checks_ok
+            } else {
+                &self.exit_checks_failed
+            };
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        self.exit_seen.store(true, Ordering::Release);
+        self.stale.store(true, Ordering::Release);
+        if let Some(mut live) = live {
+            live.events
+                .push(EventOp::Exit, 0, usize::MAX, Outcome::Applied);
+        }
+        // What is still waiting is applied by the worker, or by the next
+        // reader before it rebuilds the shadow.
+        if !self.changes.is_empty() && !self.drain_queued.swap(true, Ordering::AcqRel) {
+            probes::kick_drain();
+        }
+    }
+
+    /// Compares the shadow's ranges and VMA identities with `mm`'s tree
+    /// (on nommu, the tree's ranges, as `check` does).
+    ///
+    /// Runs in probe context: a read-only walk of both trees under RCU, no
+    /// allocation. Attributes are not compared (dirty ranges may be waiting
+    /// for a reader); ranges and identities are what the stores keep.
+    ///
+    /// # Safety
+    ///
+    /// Nobody changes `mm`'s VMA tree during the call (`exit_mmap` entry).
+    unsafe fn exit_check(&self, mm: *mut bindings::mm_struct) -> bool {
+        let g = self.shadow.platform().read_lock();
+        let mut shadow = self.shadow.iter(&g);
+        let mut ok = true;
+        // SAFETY: The caller guarantees the tree is stable; every entry of
+        // an mm's tree is a VMA.
+        unsafe {
+            crate::glue::vma::walk_raw(mm, |vma, start, end| {
+                let (_, _, rec) = read_vma(vma, &self.ids, true);
+                match shadow.next() {
+                    Some((s, l, r)) if s == start && l == end - 1 && r.vma == rec.vma => {}
+                    _ => ok = false,
+                }
+            })
+        };
+        ok && shadow.next().is_none()
+    }
+
+    /// Whether a new child (`child` mm, forked by a process with the
+    /// `parent` mm) is to be followed: `follow` mode, a new mm (not a
+    /// thread, not vfork), forked by the followed process or the root.
+    pub(crate) fn wants_child(
+        &self,
+        child: *mut bindings::mm_struct,
+        parent: *mut bindings::mm_struct,
+    ) -> bool {
+        self.follow.load(Ordering::Acquire)
+            && !child.is_null()
+            && child != parent
+            && (parent == self.target_mm.load(Ordering::Acquire)
+                || parent == self.root_mm.load(Ordering::Acquire))
+    }
+
+    /// Whether `mm` is the target's mm.
+    pub(crate) fn is_target_mm(&self, mm: *mut bindings::mm_struct) -> bool {
+        !mm.is_null() && mm == self.target_mm.load(Ordering::Acquire)
+    }
+
+    /// Whether `mm` is the followed root process's mm.
+    pub(crate) fn is_root_mm(&self, mm: *mut bindings::mm_struct) -> bool {
+        !mm.is_null() && mm == self.root_mm.load(Ordering::Acquire)
+    }
+
+    /// Marks the mirror stale (from a probe).
+    pub(crate) fn mark_stale(&self) {
+        self.stale.store(true, Ordering::Release);
+    }
+}
