@@ -138,34 +138,22 @@ static int store_prealloc_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-/* mas_store_gfp(mas, entry, gfp) can fail: keep the arguments, apply on 0. */
-struct store_args {
-	void *tree;
-	unsigned long index, last;
-	void *entry;
-};
-
-static int store_gfp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * mas_store_gfp(mas, entry, gfp): recorded at entry, like the store above.
+ * It can fail (-ENOMEM, the tree left as it was); a reader finds that out,
+ * because it re-reads every stored range from the kernel's tree and
+ * compares both ways (rust/glue/mirror/mod.rs). A return probe would make
+ * every process pay a kretprobe instance and the target a return
+ * trampoline, for a failure that only memory pressure brings.
+ */
+static int store_gfp_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct ma_state *mas = (void *)regs_get_kernel_argument(regs, 0);
-	struct store_args *a = (void *)ri->data;
 
-	/* Other trees skip the return probe and use up no instance. */
 	if (!hit(1) || mas->tree != READ_ONCE(filter_tree))
-		return 1;
-	a->tree = mas->tree;
-	a->index = mas->index;
-	a->last = mas->last;
-	a->entry = (void *)regs_get_kernel_argument(regs, 1);
-	return 0;
-}
-
-static int store_gfp_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct store_args *a = (void *)ri->data;
-
-	if (regs_return_value(regs) == 0)
-		vmatrack_rs_store(a->tree, a->index, a->last, a->entry);
+		return 0;
+	vmatrack_rs_store(mas->tree, mas->index, mas->last,
+			  (void *)regs_get_kernel_argument(regs, 1));
 	return 0;
 }
 
@@ -339,12 +327,9 @@ static struct kprobe kp_store_prealloc = {
 	.symbol_name = "mas_store_prealloc",
 	.pre_handler = store_prealloc_pre,
 };
-static struct kretprobe krp_store_gfp = {
-	.kp.symbol_name = "mas_store_gfp",
-	.entry_handler = store_gfp_entry,
-	.handler = store_gfp_ret,
-	.data_size = sizeof(struct store_args),
-	.maxactive = 32,
+static struct kprobe kp_store_gfp = {
+	.symbol_name = "mas_store_gfp",
+	.pre_handler = store_gfp_pre,
 };
 #ifdef CONFIG_PER_VMA_LOCK
 static struct kprobe kp_vma_write = {
@@ -399,7 +384,7 @@ static const struct {
 	struct kretprobe *krp;
 } probes[VMATRACK_NR_PROBES] = {
 	{ &kp_store_prealloc, NULL },
-	{ &krp_store_gfp.kp, &krp_store_gfp },
+	{ &kp_store_gfp, NULL },
 #ifdef CONFIG_PER_VMA_LOCK
 	{ &kp_vma_write, NULL },
 #else

@@ -7,8 +7,10 @@
 //! * **Ranges.** Every change of `mm->mm_mt` goes through the maple tree's
 //!   exported store functions: the `vma_iter_store*` / `vma_iter_clear*`
 //!   helpers in `mm/vma.h` end in `mas_store_prealloc()` (infallible, after
-//!   preallocation) or `mas_store_gfp()` (may fail: applied only when it
-//!   returns 0), always with the mmap write lock held (checked in this
+//!   preallocation) or `mas_store_gfp()` (may fail with `-ENOMEM` and leave
+//!   the tree as it was: recorded at entry all the same, and found out by
+//!   the next reader, which re-reads every stored range from the kernel's
+//!   tree and compares both ways), always with the mmap write lock held (checked in this
 //!   tree: `grep -n 'mas_store\|mas_erase\|mtree_' mm/`). The other writers
 //!   of an `mm_mt` are `__mt_dup()` and `mas_store()` in `dup_mmap()`, which
 //!   write the *child's* tree, and `__mt_destroy()` in `exit_mmap()`, which

@@ -469,6 +469,21 @@ impl Mirror {
         let mut mismatched = 0;
         let dirty = live.dirty;
         for &(first, last) in dirty.ranges() {
+            // Both ways: every kernel VMA in the range must be the shadow's
+            // (checked per VMA below), and the shadow must hold no more than
+            // those. A recorded store that then failed (`mas_store_gfp()`
+            // with -ENOMEM leaves the tree as it was) shows up as one or
+            // the other.
+            let mut in_shadow = 0usize;
+            let mut from = first;
+            while let Some((_, l, _)) = w.find(from, last) {
+                in_shadow += 1;
+                match l.checked_add(1) {
+                    Some(next) if l < last => from = next,
+                    _ => break,
+                }
+            }
+            let mut in_kernel = 0usize;
             walk(
                 lock,
                 user,
@@ -477,6 +492,7 @@ impl Mirror {
                 first,
                 last,
                 |start, end, rec| {
+                    in_kernel += 1;
                     match w.load_range(start) {
                         Some((s, l, old)) if s == start && l == end - 1 && old.vma == rec.vma => {
                             if old != rec {
@@ -489,6 +505,7 @@ impl Mirror {
                     Ok(())
                 },
             )?;
+            mismatched += in_shadow.abs_diff(in_kernel);
         }
         live.dirty.clear();
         a.layout = layout(lock, user);
