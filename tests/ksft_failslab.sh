@@ -78,8 +78,9 @@ wait $P 2>/dev/null
 
 live_under_failures() {
 	# A target changing its VMAs for a while, mirrored live, while a
-	# quarter of the node allocations fail: pool refills (irq_work) and
-	# the resyncs readers start both meet failures. 5,000 operations
+	# quarter of the node allocations fail: the worker applying the
+	# recorded changes (GFP_ATOMIC, preemption off), the readers applying
+	# the rest, and the resyncs readers start all meet failures. 5,000 operations
 	# inject several thousand failures on the debug kernel.
 	churn -s 22 -n 5000 -f 0 -d 1 -z 600 >/tmp/churn2.out &
 	L=$!

@@ -69,7 +69,7 @@ use crate::engine::{
     target::{parse_target, TargetCmd, TARGET_MAX_LEN},
     trylock::TryLock,
 };
-use crate::rangetree::{Gfp, RangeTree, RcuRangeTree, RcuWriter};
+use crate::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree, RcuWriter};
 
 mod apply;
 mod files;
@@ -424,7 +424,11 @@ impl Mirror {
         user: &MmWithUser,
         names: &mut NameTable,
     ) -> Result<KVVec<(usize, usize, VmaRecord)>> {
-        let mut entries = KVVec::new();
+        // Room for as many as the shadow holds now, plus a few: at 64,000
+        // VMAs, growing by doubling copied the whole array (8 MiB) a few
+        // times over.
+        let hint = self.shadow.len(&self.shadow.platform().read_lock()) + 64;
+        let mut entries = KVVec::with_capacity(hint, GFP_KERNEL)?;
         walk(
             lock,
             user,
