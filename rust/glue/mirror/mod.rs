@@ -101,8 +101,10 @@ const SPIN_ROUNDS: usize = 1000;
 /// 47-bit user space; other guests fit below it).
 const USER_TOP: usize = (1 << 47) - 1;
 
-/// How many changes can wait between the probes and the shadow.
-const CHANGES: usize = 4096;
+/// How many changes can wait between the probes and the shadow (a ring of
+/// about 600 KiB; a quarter of that without an MMU, where it must be one
+/// contiguous allocation and targets are small).
+const CHANGES: usize = if cfg!(CONFIG_MMU) { 4096 } else { 1024 };
 /// A worker is asked to apply the waiting changes once this many wait.
 const CHANGES_KICK: usize = 256;
 /// Changes applied per chunk with preemption off ([`Mirror::apply_waiting`]).
