@@ -128,6 +128,15 @@ impl<T: Copy, const N: usize> ChangeRing<T, N> {
         r
     }
 
+    /// Appends `t` if there is room; `None` (nothing counted) if the ring
+    /// is full, so a producer may wait for room and try again.
+    pub fn push_if_room(&self, t: T) -> Option<Pushed> {
+        if self.len() >= N {
+            return None;
+        }
+        Some(self.push(t))
+    }
+
     /// Takes the oldest record, if any.
     pub fn pop(&self, _c: &mut Consumer) -> Option<T> {
         let tail = self.tail.load(Ordering::Relaxed);

@@ -109,6 +109,9 @@ const CHANGES: usize = if cfg!(CONFIG_MMU) { 4096 } else { 1024 };
 const CHANGES_KICK: usize = 256;
 /// Changes applied per chunk with preemption off ([`Mirror::apply_waiting`]).
 const APPLY_CHUNK: usize = 64;
+/// Tries for room in a full change ring from a probe before the change is
+/// lost (a few milliseconds; see `Mirror::record`).
+const RECORD_WAIT_TRIES: usize = 1 << 18;
 /// Tries for [`Live`] and the shadow's writer from the `exit_mmap` probe:
 /// long enough for a consumer to finish a chunk on another CPU.
 const EXIT_SPIN_TRIES: usize = 1 << 22;

@@ -22,7 +22,9 @@
 use core::{ffi::c_void, sync::atomic::Ordering};
 use kernel::bindings;
 
-use super::{spin_n, xa_is_internal, Change, Mirror, CHANGES_KICK, EXIT_SPIN_TRIES};
+use super::{
+    spin_n, xa_is_internal, Change, Mirror, CHANGES_KICK, EXIT_SPIN_TRIES, RECORD_WAIT_TRIES,
+};
 use crate::engine::{
     changes::Pushed,
     events::{EventOp, Outcome},
@@ -78,18 +80,37 @@ impl Mirror {
     }
 
     /// Appends `c` to the changes waiting for the shadow; asks for a worker
-    /// to apply them once [`CHANGES_KICK`] wait. A change that finds the
-    /// ring full is lost: the mirror is marked stale (the next reader
-    /// rebuilds the shadow from the kernel's tree).
+    /// to apply them once [`CHANGES_KICK`] wait.
+    ///
+    /// A full ring means the target changes its VMAs faster than the
+    /// worker applies them (a 64,000-VMA shadow under TCG can be that
+    /// slow). Then the target waits here, spinning, for the worker (on
+    /// another CPU) to make room: the target slows down rather than the
+    /// mirror losing a change. The wait is bounded ([`RECORD_WAIT_TRIES`]),
+    /// and there is none in NMI context, nor once the mirror is stale
+    /// anyway. A change that still finds no room is lost: the mirror is
+    /// marked stale and the next reader rebuilds the shadow.
     fn record(&self, c: Change) {
-        let kick = match self.changes.push(c) {
+        let mut pushed = self.changes.push_if_room(c);
+        if pushed.is_none() && !self.stale.load(Ordering::Acquire) && !probes::in_nmi() {
+            self.kick_drain();
+            pushed = spin_n(RECORD_WAIT_TRIES, || self.changes.push_if_room(c));
+        }
+        let kick = match pushed.unwrap_or_else(|| self.changes.push(c)) {
             Pushed::Waiting(n) => n >= CHANGES_KICK,
             Pushed::Full | Pushed::Busy => {
                 self.stale.store(true, Ordering::Release);
                 true
             }
         };
-        if kick && !self.drain_queued.swap(true, Ordering::AcqRel) {
+        if kick {
+            self.kick_drain();
+        }
+    }
+
+    /// Asks for the worker, unless it was asked for and has not started.
+    fn kick_drain(&self) {
+        if !self.drain_queued.swap(true, Ordering::AcqRel) {
             probes::kick_drain();
         }
     }
@@ -164,8 +185,8 @@ impl Mirror {
         }
         // What is still waiting is applied by the worker, or by the next
         // reader before it rebuilds the shadow.
-        if !self.changes.is_empty() && !self.drain_queued.swap(true, Ordering::AcqRel) {
-            probes::kick_drain();
+        if !self.changes.is_empty() {
+            self.kick_drain();
         }
     }
 

@@ -50,6 +50,20 @@ fn a_full_ring_refuses_and_counts_and_keeps_what_it_has() {
 }
 
 #[test]
+fn push_if_room_waits_without_counting() {
+    let (r, mut c) = ring::<2>();
+    assert_eq!(r.push_if_room(1), Some(Pushed::Waiting(1)));
+    assert_eq!(r.push_if_room(2), Some(Pushed::Waiting(2)));
+    // Full: refused, and not counted as lost (the producer will retry).
+    assert_eq!(r.push_if_room(3), None);
+    assert_eq!(r.dropped(), 0);
+    assert_eq!(r.pop(&mut c), Some(1));
+    assert_eq!(r.push_if_room(3), Some(Pushed::Waiting(2)));
+    assert_eq!(r.pop(&mut c), Some(2));
+    assert_eq!(r.pop(&mut c), Some(3));
+}
+
+#[test]
 fn wraps_around_many_times() {
     let (r, mut c) = ring::<3>();
     for i in 0..1000u64 {
