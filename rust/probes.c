@@ -126,16 +126,26 @@ void vmatrack_rs_follow_failed(void);
 void vmatrack_rs_follow_here(void);
 void vmatrack_rs_kernel_merge(bool existing);
 
-/* mas_store_prealloc(mas, entry): the store happens; apply it as it is made. */
-static int store_prealloc_pre(struct kprobe *p, struct pt_regs *regs)
+/*
+ * A store into a maple tree, at the entry of probe @which's function: when
+ * the tree is the target's, Rust records it (mas->index, mas->last and the
+ * entry are what the store is about to write).
+ */
+static int store_pre(struct pt_regs *regs, int which)
 {
 	struct ma_state *mas = (void *)regs_get_kernel_argument(regs, 0);
 
-	if (!hit(0) || mas->tree != READ_ONCE(filter_tree))
+	if (!hit(which) || mas->tree != READ_ONCE(filter_tree))
 		return 0;
 	vmatrack_rs_store(mas->tree, mas->index, mas->last,
 			  (void *)regs_get_kernel_argument(regs, 1));
 	return 0;
+}
+
+/* mas_store_prealloc(mas, entry): cannot fail (preallocated). */
+static int store_prealloc_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	return store_pre(regs, 0);
 }
 
 /*
@@ -148,13 +158,7 @@ static int store_prealloc_pre(struct kprobe *p, struct pt_regs *regs)
  */
 static int store_gfp_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct ma_state *mas = (void *)regs_get_kernel_argument(regs, 0);
-
-	if (!hit(1) || mas->tree != READ_ONCE(filter_tree))
-		return 0;
-	vmatrack_rs_store(mas->tree, mas->index, mas->last,
-			  (void *)regs_get_kernel_argument(regs, 1));
-	return 0;
+	return store_pre(regs, 1);
 }
 
 #ifdef CONFIG_PER_VMA_LOCK

@@ -362,9 +362,9 @@ fn mirror() -> Option<&'static Mirror> {
     unsafe { m.as_ref() }
 }
 
-/// Called by the store probes (`mas_store_prealloc`, and `mas_store_gfp`
-/// on success) with the `ma_state`'s tree and range and the entry stored,
-/// once C has seen that the tree is the target's.
+/// Called by the store probes (`mas_store_prealloc`, `mas_store_gfp`) at
+/// the entry of the store, with the `ma_state`'s tree and range and the
+/// entry to be stored, once C has seen that the tree is the target's.
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_store(
     tree: *mut c_void,

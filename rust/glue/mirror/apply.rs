@@ -13,7 +13,7 @@ use super::{spin, Change, Live, Mirror, Writer, APPLY_CHUNK, CHANGES, CHANGES_KI
 use crate::engine::{
     events::{EventOp, Outcome},
     merge::{classify_store, Cause, ShadowView},
-    record::ObjectId,
+    record::{ObjectId, VmaRecord},
 };
 use crate::glue::{deferred, probes};
 use crate::rangetree::Gfp;
@@ -124,48 +124,65 @@ impl Mirror {
         if f2 != first || l2 != last || w.find(first, last).is_some() {
             return false;
         }
-        let cause = Cause::from_index(cause);
-        let stored = classify_store(&WriterView(w), first, last, Some(rec.vma))
-            .stack_growth(rec.flags)
-            .in_syscall(cause);
+        let what = Self::judge(live, &WriterView(w), first, last, Some(rec), cause);
+        self.log(live, EventOp::Store, first, last, Outcome::Applied, what);
         let with = WithEntry {
             shadow: WriterView(w),
             first,
             last,
             vma: rec.vma,
         };
-        let cause2 = Cause::from_index(cause2);
-        let cleared = classify_store(&with, first, last, None)
-            .stack_growth(0)
-            .in_syscall(cause2);
-        for (op, effect, cause) in [
-            (EventOp::Store, stored, cause),
-            (EventOp::Clear, cleared, cause2),
-        ] {
-            live.merge.count_store(op == EventOp::Clear, &effect);
-            live.merge.count_cause(&effect, cause);
-            let seq = live.events.push_what(
-                op,
-                first,
-                last,
-                Outcome::Applied,
-                (effect.kind.name(), cause.name()),
-            );
-            self.events_total.store(seq, Ordering::Relaxed);
-        }
+        let what = Self::judge(live, &with, first, last, None, cause2);
+        self.log(live, EventOp::Clear, first, last, Outcome::Applied, what);
         Self::mark_dirty(live, first, last);
         true
     }
 
+    /// Judges the store of `rec` (a clear: `None`) over `[first, last]` on
+    /// the shadow as `view` shows it before the store, made in system call
+    /// `cause`, and counts it; returns what it was and the call's name, for
+    /// the event log.
+    fn judge(
+        live: &mut Live,
+        view: &impl ShadowView,
+        first: usize,
+        last: usize,
+        rec: Option<VmaRecord>,
+        cause: u32,
+    ) -> (&'static str, &'static str) {
+        let cause = Cause::from_index(cause);
+        let effect = classify_store(view, first, last, rec.map(|r| r.vma))
+            .stack_growth(rec.map_or(0, |r| r.flags))
+            .in_syscall(cause);
+        live.merge.count_store(rec.is_none(), &effect);
+        live.merge.count_cause(&effect, cause);
+        (effect.kind.name(), cause.name())
+    }
+
+    /// Logs one applied (or not) change in `events`.
+    fn log(
+        &self,
+        live: &mut Live,
+        op: EventOp,
+        first: usize,
+        last: usize,
+        outcome: Outcome,
+        what: (&'static str, &'static str),
+    ) {
+        let seq = live.events.push_what(op, first, last, outcome, what);
+        self.events_total.store(seq, Ordering::Relaxed);
+    }
+
     /// Applies one change; false when it could not be applied.
     fn apply_change(&self, live: &mut Live, w: &mut Writer<'_>, c: Change, gfp: Gfp) -> bool {
-        let (op, first, last, rec, cause) = match c {
+        let (op, first, last, what, applied) = match c {
             // Not returned by `take_change`; harmless if it were.
             Change::Dirty { first, last } => {
                 live.dirty.insert(first, last);
                 return true;
             }
-            Change::NotVma { first, last } => (EventOp::Store, first, last, None, None),
+            // Not a VMA: nothing the shadow can hold.
+            Change::NotVma { first, last } => (EventOp::Store, first, last, ("", ""), false),
             Change::Store {
                 first,
                 last,
@@ -177,33 +194,25 @@ impl Mirror {
                 } else {
                     EventOp::Clear
                 };
-                (op, first, last, rec, Some(Cause::from_index(cause)))
-            }
-        };
-        let mut what = ("", "");
-        let applied = match cause {
-            // Not a VMA: nothing the shadow can hold.
-            None => false,
-            Some(cause) => {
                 // What the store means, judged on the shadow before it.
-                let effect = classify_store(&WriterView(w), first, last, rec.map(|r| r.vma))
-                    .stack_growth(rec.map_or(0, |r| r.flags))
-                    .in_syscall(cause);
-                live.merge.count_store(rec.is_none(), &effect);
-                live.merge.count_cause(&effect, cause);
-                what = (effect.kind.name(), cause.name());
-                w.store(first, last, rec, gfp).is_ok()
+                let what = Self::judge(live, &WriterView(w), first, last, rec, cause);
+                (
+                    op,
+                    first,
+                    last,
+                    what,
+                    w.store(first, last, rec, gfp).is_ok(),
+                )
             }
         };
         let outcome = if applied {
             Outcome::Applied
         } else {
-            self.stale.store(true, Ordering::Release);
+            self.mark_stale();
             Outcome::Stale
         };
         Self::mark_dirty(live, first, last);
-        let seq = live.events.push_what(op, first, last, outcome, what);
-        self.events_total.store(seq, Ordering::Relaxed);
+        self.log(live, op, first, last, outcome, what);
         applied
     }
 
@@ -278,8 +287,8 @@ impl Mirror {
         // Busy: a reader holds the lock, and applies the changes itself.
         let _ = self.apply_waiting();
         deferred::drain();
-        if self.changes.len() >= CHANGES_KICK && !self.drain_queued.swap(true, Ordering::AcqRel) {
-            probes::kick_drain();
+        if self.changes.len() >= CHANGES_KICK {
+            self.kick_drain();
         }
     }
 }

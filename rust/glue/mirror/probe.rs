@@ -99,7 +99,7 @@ impl Mirror {
         let kick = match pushed.unwrap_or_else(|| self.changes.push(c)) {
             Pushed::Waiting(n) => n >= CHANGES_KICK,
             Pushed::Full | Pushed::Busy => {
-                self.stale.store(true, Ordering::Release);
+                self.mark_stale();
                 true
             }
         };
@@ -109,7 +109,7 @@ impl Mirror {
     }
 
     /// Asks for the worker, unless it was asked for and has not started.
-    fn kick_drain(&self) {
+    pub(super) fn kick_drain(&self) {
         if !self.drain_queued.swap(true, Ordering::AcqRel) {
             probes::kick_drain();
         }
@@ -130,7 +130,7 @@ impl Mirror {
         // SAFETY: The probe gets the VMA `__vma_start_write` was called
         // with, under its mm's write lock.
         let (mm, start, end) = unsafe { vma_mm_and_range(vma) };
-        if mm.is_null() || mm != self.target_mm.load(Ordering::Acquire) || end <= start {
+        if !self.is_target_mm(mm) || end <= start {
             return;
         }
         self.record(Change::Dirty {
