@@ -15,6 +15,7 @@
 #include <linux/maple_tree.h>
 #include <linux/module.h>
 #include <linux/ptrace.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
 #include <linux/task_work.h>
@@ -51,6 +52,7 @@
 static void *filter_tree;
 static struct mm_struct *filter_mm;
 static struct mm_struct *filter_root_mm;
+static struct pid *filter_tgid;
 
 /*
  * Hits per probe, per CPU: a hit of another process increments a counter
@@ -80,6 +82,16 @@ static uint probe_mask = ~0u;
 module_param(probe_mask, uint, 0644);
 MODULE_PARM_DESC(probe_mask, "Register only these probes, by bit (benchmark; default all)");
 
+/*
+ * debug_follow_delay_ms: a test hook (tests/ksft_identity.sh). The follow
+ * task work sleeps this long before it moves the mirror and again after,
+ * so that a test can switch targets while a move is on its way, or rmmod
+ * while one is finishing. Default 0: no delay.
+ */
+static uint debug_follow_delay_ms;
+module_param(debug_follow_delay_ms, uint, 0644);
+MODULE_PARM_DESC(debug_follow_delay_ms, "Test hook: the follow task work sleeps this long before and after the move");
+
 /* Counts a hit of probe @i; false when the handler is to return at once. */
 static __always_inline bool hit(int i)
 {
@@ -94,12 +106,18 @@ static __always_inline bool hit(int i)
  * @mm: the target's mm, or NULL (nothing passes).
  * @tree: @mm's VMA tree.
  * @root_mm: in follow mode the followed root's mm, else NULL.
+ * @tgid: in single mode the target process (its thread group's pid): only
+ *	an exec by that process re-attaches, not one by a vfork child that
+ *	shares @mm until its exec. NULL in follow mode, where such a child is
+ *	followed at its exec.
  */
-void vmatrack_set_filter(struct mm_struct *mm, void *tree, struct mm_struct *root_mm)
+void vmatrack_set_filter(struct mm_struct *mm, void *tree, struct mm_struct *root_mm,
+			 struct pid *tgid)
 {
 	WRITE_ONCE(filter_tree, tree);
 	WRITE_ONCE(filter_mm, mm);
 	WRITE_ONCE(filter_root_mm, root_mm);
+	WRITE_ONCE(filter_tgid, tgid);
 }
 
 static __always_inline bool is_target_mm(struct mm_struct *mm)
@@ -186,8 +204,15 @@ static int follow_queue(struct task_struct *task);
 /*
  * sched_post_fork(p): the end of copy_process() in the parent; p's mm is
  * complete and p has not run yet. The entry handler only asks Rust whether
- * to follow p; the return handler (not NMI context) queues the task work,
- * still before p can run.
+ * to follow p; the return handler (not NMI context) claims the one follow
+ * work item and queues it, still before p can run.
+ *
+ * Nothing is taken at entry that only the return handler gives back: an
+ * unregistration can skip a return handler (rethook_stop() clears it while
+ * a task is still inside sched_post_fork()), and a claim or a task
+ * reference taken at entry would then never be released. No reference on
+ * p is needed either: p cannot run, so cannot exit, before kernel_clone()
+ * calls wake_up_new_task(p), after copy_process() has returned.
  */
 static int post_fork_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -196,7 +221,6 @@ static int post_fork_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!hit(4) || !is_followed_mm(current->mm) ||
 	    !vmatrack_rs_new_task(p, p->mm, current->mm))
 		return 1;
-	get_task_struct(p);
 	*(struct task_struct **)ri->data = p;
 	return 0;
 }
@@ -205,21 +229,23 @@ static int post_fork_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct task_struct *p = *(struct task_struct **)ri->data;
 
-	if (follow_queue(p))
+	if (vmatrack_rs_follow_claim() && follow_queue(p))
 		vmatrack_rs_follow_failed();
-	put_task_struct(p);
 	return 0;
 }
 
 /*
  * begin_new_exec(bprm): exec replaces current's mm. The entry handler asks
- * whether the old mm is the target's; on success the return handler (not
+ * whether the old mm is the target's and, in single mode, whether current
+ * is the target process (a vfork child execs on its parent's mm); on success the return handler (not
  * NMI context) queues task work that re-attaches to the new mm before the
  * new program's first instruction.
  */
 static int exec_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	if (!hit(5) || !is_followed_mm(current->mm))
+	struct pid *tgid = READ_ONCE(filter_tgid);
+
+	if (!hit(5) || !is_followed_mm(current->mm) || (tgid && task_tgid(current) != tgid))
 		return 1;
 	return vmatrack_rs_exec_begin(current->mm) ? 0 : 1;
 }
@@ -616,7 +642,7 @@ static void irq_work_fn(struct irq_work *w)
 {
 	vmatrack_rs_irq_work();
 	if (atomic_xchg(&drain_wanted, 0))
-		queue_work(system_unbound_wq, &drain_work);
+		queue_work(system_dfl_wq, &drain_work);
 }
 
 static struct irq_work vmatrack_irq_work = IRQ_WORK_INIT(irq_work_fn);
@@ -687,9 +713,25 @@ void vmatrack_kick_sync(void)
 	irq_work_sync(&vmatrack_irq_work);
 }
 
+#if defined(CONFIG_PREEMPTION) && !defined(CONFIG_TASKS_RCU)
+#error "vmatrack_follow_retire() needs RCU-tasks on a preemptible kernel"
+#endif
+
 static void follow_fn(struct callback_head *cb)
 {
+	unsigned int delay = READ_ONCE(debug_follow_delay_ms);
+
+	if (delay)
+		msleep(delay);
 	vmatrack_rs_follow_here();
+	if (delay)
+		msleep(delay);
+	/*
+	 * The reference follow_queue() took: rmmod is refused until here.
+	 * What is left (this function's return into task_work_run()) is
+	 * waited for by vmatrack_follow_retire().
+	 */
+	module_put(THIS_MODULE);
 }
 
 static struct callback_head follow_work;
@@ -697,10 +739,35 @@ static struct callback_head follow_work;
 /*
  * Queue the one follow work item on @task (Rust makes sure it is not
  * queued twice); it runs when @task returns to user space for the first
- * time, or as it exits. Return: 0 or task_work_add()'s -ESRCH.
+ * time, or as it exits. The module stays loaded until it has run: it
+ * executes module text in @task's context, which nothing else waits for.
+ * Return: 0 or task_work_add()'s -ESRCH.
  */
 static int follow_queue(struct task_struct *task)
 {
+	int ret;
+
+	__module_get(THIS_MODULE);
 	init_task_work(&follow_work, follow_fn);
-	return task_work_add(task, &follow_work, TWA_RESUME);
+	ret = task_work_add(task, &follow_work, TWA_RESUME);
+	if (ret)
+		module_put(THIS_MODULE);
+	return ret;
+}
+
+/**
+ * vmatrack_follow_retire() - wait until no task is still returning from a
+ * follow work item.
+ *
+ * follow_fn() drops its module reference as its last call, but still
+ * returns through module text after it; a task preempted there is not in
+ * an RCU read-side section, so the grace period free_module() waits for
+ * does not cover it. An RCU-tasks grace period ends only once every task
+ * has switched voluntarily or been in user space, which such a task has
+ * not: this is how kprobes retire their own trampolines. Called at module
+ * exit, when a follow work item ever ran.
+ */
+void vmatrack_follow_retire(void)
+{
+	synchronize_rcu_tasks();
 }

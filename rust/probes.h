@@ -14,6 +14,7 @@
 #define VMATRACK_PROBE_ARMED 3
 
 struct mm_struct;
+struct pid;
 
 int vmatrack_probes_register(unsigned int mask);
 void vmatrack_probes_unregister(unsigned int mask);
@@ -21,7 +22,8 @@ unsigned long vmatrack_probe_nmissed(int i);
 unsigned long vmatrack_probe_hits(int i);
 int vmatrack_probe_state(int i);
 const char *vmatrack_probe_symbol(int i);
-void vmatrack_set_filter(struct mm_struct *mm, void *tree, struct mm_struct *root_mm);
+void vmatrack_set_filter(struct mm_struct *mm, void *tree, struct mm_struct *root_mm,
+			 struct pid *tgid);
 void vmatrack_kick(void);
 void vmatrack_kick_drain(void);
 void vmatrack_drain_cancel(void);
@@ -30,6 +32,7 @@ void vmatrack_preempt_disable(void);
 void vmatrack_preempt_enable(void);
 void vmatrack_cond_resched(void);
 void vmatrack_kick_sync(void);
+void vmatrack_follow_retire(void);
 unsigned int vmatrack_current_cause(void);
 unsigned long vmatrack_stack_left(void);
 

@@ -144,7 +144,13 @@ extern "C" {
     fn vmatrack_probe_hits(i: c_int) -> usize;
     fn vmatrack_probe_state(i: c_int) -> c_int;
     fn vmatrack_probe_symbol(i: c_int) -> *const kernel::ffi::c_char;
-    fn vmatrack_set_filter(mm: *mut c_void, tree: *mut c_void, root_mm: *mut c_void);
+    fn vmatrack_set_filter(
+        mm: *mut c_void,
+        tree: *mut c_void,
+        root_mm: *mut c_void,
+        tgid: *mut c_void,
+    );
+    fn vmatrack_follow_retire();
     fn vmatrack_current_cause() -> u32;
     fn vmatrack_stack_left() -> usize;
     fn vmatrack_kick_drain();
@@ -199,10 +205,11 @@ pub(crate) fn set_filter(
     mm: *mut bindings::mm_struct,
     tree: *mut c_void,
     root_mm: *mut bindings::mm_struct,
+    tgid: *mut bindings::pid,
 ) {
-    // SAFETY: Only stores three pointers the handlers compare against;
+    // SAFETY: Only stores four pointers the handlers compare against;
     // they never dereference them.
-    unsafe { vmatrack_set_filter(mm.cast(), tree, root_mm.cast()) };
+    unsafe { vmatrack_set_filter(mm.cast(), tree, root_mm.cast(), tgid.cast()) };
 }
 
 /// How a probe is armed, as `probes` prints it.
@@ -404,7 +411,9 @@ pub(crate) extern "C" fn vmatrack_rs_exit_mmap(mm: *mut c_void) {
 
 /// Called by the `sched_post_fork` kretprobe's entry handler in the
 /// parent: `task` is the new task, with its mm and the parent's. Returns
-/// whether to follow it (then the return handler queues the task work).
+/// whether to follow it; the return handler then claims the follow work
+/// ([`vmatrack_rs_follow_claim`]) and queues it. Nothing is claimed here,
+/// because a return handler can be skipped (see `rust/probes.c`).
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_new_task(
     task: *mut c_void,
@@ -412,20 +421,7 @@ pub(crate) extern "C" fn vmatrack_rs_new_task(
     parent_mm: *mut c_void,
 ) -> bool {
     let _ = task;
-    match mirror() {
-        Some(m) if m.wants_child(child_mm.cast(), parent_mm.cast()) => {
-            FOLLOW_STATS[0].fetch_add(1, Ordering::Relaxed);
-            if FOLLOW_QUEUED.swap(true, Ordering::AcqRel) {
-                FOLLOW_STATS[1].fetch_add(1, Ordering::Relaxed);
-                // The previous move has not happened yet: this child is not
-                // followed, and the mirror says so.
-                m.mark_stale();
-                return false;
-            }
-            true
-        }
-        _ => false,
-    }
+    mirror().is_some_and(|m| m.wants_child(child_mm.cast(), parent_mm.cast()))
 }
 
 /// The one follow task work is queued or running.
@@ -442,19 +438,36 @@ pub(crate) extern "C" fn vmatrack_rs_exec_begin(old_mm: *mut c_void) -> bool {
     mirror().is_some_and(|m| m.is_target_mm(old_mm.cast()) || m.is_root_mm(old_mm.cast()))
 }
 
+/// The attach generation ([`Mirror::attach_gen`]) the queued follow work
+/// was claimed in; the move is dropped if a `target` write came since.
+pub(crate) static FOLLOW_GEN: AtomicU64 = AtomicU64::new(0);
+
 /// Claims the one follow/exec task work item for the caller to queue;
 /// false (and the mirror marked stale) when it is still queued.
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_follow_claim() -> bool {
+    let Some(m) = mirror() else {
+        return false;
+    };
     FOLLOW_STATS[0].fetch_add(1, Ordering::Relaxed);
     if FOLLOW_QUEUED.swap(true, Ordering::AcqRel) {
         FOLLOW_STATS[1].fetch_add(1, Ordering::Relaxed);
-        if let Some(m) = mirror() {
-            m.mark_stale();
-        }
+        // The previous move has not happened yet: this one is not made,
+        // and the mirror says so.
+        m.mark_stale();
         return false;
     }
+    FOLLOW_GEN.store(m.attach_gen(), Ordering::Release);
     true
+}
+
+/// At module exit: waits until no task still returns through the follow
+/// work's last instructions, if one ever ran (`rust/probes.c` says why).
+pub(crate) fn retire_follow() {
+    if FOLLOW_STATS[2].load(Ordering::Acquire) != 0 {
+        // SAFETY: Process context (module exit); sleeps for a grace period.
+        unsafe { vmatrack_follow_retire() };
+    }
 }
 
 /// `task_work_add` refused (the child is exiting already).

@@ -191,7 +191,7 @@ impl Mirror {
                     f,
                     "pid={} comm={} mode={} state={state} vmas={} events={events} resyncs={} \
                      exit_checks_ok={} exit_checks_failed={}",
-                    a.pid,
+                    a.process.nr(),
                     core::str::from_utf8(comm).unwrap_or("?"),
                     if a.follow { "follow" } else { "single" },
                     self.shadow.len(&g),
@@ -209,8 +209,15 @@ impl Mirror {
         let mut st = self.state.lock();
         let r = self.prepare(&mut st);
         self.stale_line(f, &r)?;
-        if matches!(r, Ok(false)) {
-            writeln!(f, "# no live target")?;
+        match r {
+            Ok(false) => writeln!(f, "# no live target")?,
+            // Without its names the read would print empty paths: say so.
+            Ok(true) => {
+                if let Err(e) = self.refresh_names(&mut st) {
+                    writeln!(f, "# names not refreshed: errno {}", e.to_errno())?;
+                }
+            }
+            Err(_) => {}
         }
         Ok(())
     }

@@ -56,7 +56,7 @@ use super::{
     ids::IdKey,
     names::NameTable,
     probes,
-    target::{current_pid_max, resolve, Target},
+    target::{current_pid_max, of_task, re_resolve, resolve, Process, Target},
     vma::{layout, walk},
 };
 use crate::engine::{
@@ -157,7 +157,9 @@ type Range = (usize, usize, VmaRecord);
 /// What is mirrored.
 struct Attached {
     mm: ARef<Mm>,
-    pid: u32,
+    /// The process, held by its `struct pid`: never another process that
+    /// was given its number later.
+    process: Process,
     comm: [u8; 16],
     follow: bool,
     layout: MmLayout,
@@ -170,7 +172,7 @@ impl Attached {
     fn new(t: Target, follow: bool) -> Self {
         Self {
             mm: t.mm,
-            pid: t.pid,
+            process: t.process,
             comm: t.comm,
             follow,
             layout: MmLayout::default(),
@@ -193,8 +195,8 @@ struct MirrorState {
     verdicts: bool,
     /// The probes' total `nmissed` when the shadow was last known good.
     nmissed_seen: usize,
-    /// In `follow` mode, the pid `follow` was given.
-    root_pid: u32,
+    /// In `follow` mode, the process `follow` was given.
+    root: Option<Process>,
 }
 
 /// The mirror.
@@ -229,6 +231,9 @@ pub(crate) struct Mirror {
     /// `vma_modify()` calls that merged.
     kernel_new_merges: AtomicU64,
     kernel_existing_merges: AtomicU64,
+    /// Counts `target` writes: a follow or exec move claimed in an earlier
+    /// generation is not made (the write after it decided).
+    attach_gen: AtomicU64,
     #[pin]
     state: Mutex<MirrorState>,
 }
@@ -290,6 +295,7 @@ impl Mirror {
             exit_checks_failed: AtomicU64::new(0),
             kernel_new_merges: AtomicU64::new(0),
             kernel_existing_merges: AtomicU64::new(0),
+            attach_gen: AtomicU64::new(0),
             state <- new_mutex!(MirrorState {
                 target: None,
                 names: NameTable::new(),
@@ -297,7 +303,7 @@ impl Mirror {
                 registered: false,
                 verdicts: false,
                 nmissed_seen: 0,
-                root_pid: 0,
+                root: None,
             }),
         }))
     }
@@ -324,21 +330,26 @@ impl Mirror {
         let Some(follow) = st.target.as_ref().map(|a| a.follow) else {
             return;
         };
-        // SAFETY: `current` is valid; `get_current` has no requirements.
-        let pid = unsafe {
-            bindings::__task_pid_nr_ns(
-                bindings::get_current(),
-                bindings::pid_type_PIDTYPE_TGID,
-                core::ptr::null_mut(),
-            )
-        };
-        let Ok(t) = u32::try_from(pid).map_err(|_| EINVAL).and_then(resolve) else {
+        // Claimed before a later `target` write: that write decided.
+        if probes::FOLLOW_GEN.load(Ordering::Acquire) != self.attach_gen() {
+            return;
+        }
+        // The process itself, not its number: a child in a new pid
+        // namespace has a number there that names another process here.
+        let Ok(t) = of_task(&**kernel::current!()) else {
             return;
         };
-        if follow && t.pid == st.root_pid {
+        let is_root = st
+            .root
+            .as_ref()
+            .is_some_and(|r| r.as_ptr() == t.process.as_ptr());
+        if follow && is_root {
             // The root itself exec'd: its forks are followed from its new mm.
             self.root_mm.store(t.mm.as_raw(), Ordering::Release);
         }
+        // Unpublished before the old target's references go (below), so
+        // that no handler compares against a freed mm or pid.
+        self.publish(None);
         st.target = Some(Attached::new(t, follow));
         if self.resync(&mut st).is_err() {
             self.stale.store(true, Ordering::Release);
@@ -347,21 +358,35 @@ impl Mirror {
 
     // ---- process side --------------------------------------------------
 
-    /// Publishes (or, with `None`, withdraws) the target to the handlers.
-    fn publish(&self, mm: Option<&MmWithUser>) {
-        let (mm, tree) = match mm {
-            Some(m) => {
+    /// Publishes (or, with `None`, withdraws) the target to the handlers:
+    /// its mm, and in single mode its process.
+    ///
+    /// An exec re-attaches only when the process that execs is the
+    /// target: a `vfork()` or `posix_spawn()` child runs on the target's
+    /// mm until its exec, and that exec is the child's. In follow mode
+    /// (no process given) such a child is a child like any other, and its
+    /// exec moves the mirror to it as a fork would have.
+    fn publish(&self, target: Option<(&MmWithUser, Option<&Process>)>) {
+        let (mm, tree, process) = match target {
+            Some((m, process)) => {
                 let raw = m.as_raw();
                 // SAFETY: `raw` is a valid mm; `mm_mt` is one of its fields.
-                (raw, unsafe {
-                    (&raw mut (*raw).__bindgen_anon_1.mm_mt).cast::<c_void>()
-                })
+                let tree = unsafe { (&raw mut (*raw).__bindgen_anon_1.mm_mt).cast::<c_void>() };
+                (
+                    raw,
+                    tree,
+                    process.map_or(core::ptr::null_mut(), Process::as_ptr),
+                )
             }
-            None => (core::ptr::null_mut(), core::ptr::null_mut()),
+            None => (
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+            ),
         };
         self.target_mm.store(mm, Ordering::Release);
         self.target_tree.store(tree, Ordering::Release);
-        probes::set_filter(mm, tree, self.root_mm.load(Ordering::Acquire));
+        probes::set_filter(mm, tree, self.root_mm.load(Ordering::Acquire), process);
     }
 
     /// Rebuilds the shadow from the target's VMA tree.
@@ -384,14 +409,14 @@ impl Mirror {
         let user = match a.mm.mmget_not_zero() {
             Some(u) => u,
             None => {
-                let t = resolve(a.pid).map_err(|_| ESRCH)?;
+                let t = re_resolve(&a.process)?;
                 a.mm = t.mm;
                 a.comm = t.comm;
                 a.mm.mmget_not_zero().ok_or(ESRCH)?
             }
         };
         // Publish first: a store after the lock below is seen by a probe.
-        self.publish(Some(&user));
+        self.publish(Some((&user, (!a.follow).then_some(&a.process))));
         let lock = user.mmap_read_lock();
         names.clear();
         let entries = self.snapshot(&lock, &user, names)?;
@@ -450,6 +475,30 @@ impl Mirror {
             },
         )?;
         Ok(entries)
+    }
+
+    /// Renders the names `maps` prints afresh, as `/proc/PID/maps` does at
+    /// each read: a file's path is what `d_path()` says now (a rename or an
+    /// unlink changes it without touching a VMA, so no probe sees it), and
+    /// names no VMA holds any more are dropped. The table is replaced only
+    /// once the new one is complete.
+    fn refresh_names(&self, st: &mut MirrorState) -> Result {
+        let Some(user) = st.target.as_ref().and_then(|a| a.mm.mmget_not_zero()) else {
+            return Ok(());
+        };
+        let lock = user.mmap_read_lock();
+        let mut fresh = NameTable::new();
+        walk(
+            &lock,
+            &user,
+            &self.ids,
+            &mut fresh,
+            0,
+            usize::MAX,
+            |_, _, _| Ok(()),
+        )?;
+        st.names = fresh;
+        Ok(())
     }
 
     /// Re-reads the dirty ranges from the kernel's tree and refreshes the
@@ -626,6 +675,8 @@ impl Mirror {
         reader.read_slice(input)?;
         let cmd = parse_target(input, current_pid_max()).map_err(|_| EINVAL)?;
         let mut st = self.state.lock();
+        // A follow or exec move claimed before this write is not made.
+        self.attach_gen.fetch_add(1, Ordering::AcqRel);
         let (pid, follow) = match cmd {
             TargetCmd::Detach => return self.detach(&mut st),
             TargetCmd::Single(pid) => (pid, false),
@@ -641,13 +692,16 @@ impl Mirror {
             st.registered = true;
         }
         let root = t.mm.as_raw();
+        st.root = follow.then(|| t.process.clone());
+        // Unpublished before the old target's references go (below), so
+        // that no handler compares against a freed mm or pid.
+        self.publish(None);
         st.target = Some(Attached::new(t, follow));
         self.follow.store(follow, Ordering::Release);
         self.root_mm.store(
             if follow { root } else { core::ptr::null_mut() },
             Ordering::Release,
         );
-        st.root_pid = if follow { pid } else { 0 };
         if let Err(e) = self.resync(&mut st) {
             // The process went away between lookup and snapshot.
             let _ = self.detach(&mut st);
@@ -663,6 +717,8 @@ impl PinnedDrop for Mirror {
         // Probes off first: after this no handler runs.
         let mut st = self.state.lock();
         let _ = self.detach(&mut st);
+        drop(st);
+        probes::retire_follow();
     }
 }
 

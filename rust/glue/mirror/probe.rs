@@ -233,6 +233,11 @@ impl Mirror {
                 || parent == self.root_mm.load(Ordering::Acquire))
     }
 
+    /// The current attach generation ([`Mirror::attach_gen`]).
+    pub(crate) fn attach_gen(&self) -> u64 {
+        self.attach_gen.load(Ordering::Acquire)
+    }
+
     /// Whether `mm` is the target's mm.
     pub(crate) fn is_target_mm(&self, mm: *mut bindings::mm_struct) -> bool {
         !mm.is_null() && mm == self.target_mm.load(Ordering::Acquire)
