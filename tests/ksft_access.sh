@@ -11,7 +11,7 @@ T=$D/target
 FILES="version target maps tree check events probes stats unmerged selftest bench"
 
 ktap_print_header
-ktap_set_plan 28
+ktap_set_plan 30
 
 # print_file FILE [N]: FILE's first N (default 20) lines as diagnostics.
 print_file() { head -n "${2:-20}" "$1" | while IFS= read -r l; do ktap_print_msg "  $l"; done; }
@@ -65,6 +65,31 @@ sleep 1 # let the forked shell exec churn first
 echo "$P" >"$T"
 while ! grep -q vmas= /tmp/access.churn; do sleep 1; done
 ktap_print_msg "$(cat "$T")"
+
+# Mirroring needs what reading /proc/PID/maps needs; vmatrack asks for
+# CAP_SYS_PTRACE. Root without it (dropped from the bounding set by
+# drop_cap; 19 is CAP_SYS_PTRACE) can open the file but not write it, and
+# nothing changes. The same write with it is the control.
+sleep 600 &
+S=$!
+sleep 1 # the forked shell has exec'd sleep
+no_ptrace_refused() {
+	before=$(cat "$T")
+	got=$(cd "$D" && drop_cap 19 fileop write target "$S\n" "none\n")
+	ktap_print_msg "without CAP_SYS_PTRACE: $got"
+	[ "$got" = "EPERM EPERM" ] && [ "$(cat "$T")" = "$before" ]
+}
+ktap_test_result "root without CAP_SYS_PTRACE gets EPERM writing target; the target stays" no_ptrace_refused
+with_ptrace_ok() {
+	# Two opens: each write must start at offset 0.
+	got=$(cd "$D" && fileop write target "$S\n")
+	grep -q "^pid=$S " "$T" && got="$got $(cd "$D" && fileop write target "$P\n")"
+	ktap_print_msg "with CAP_SYS_PTRACE: $got"
+	[ "$got" = "ok ok" ] && grep -q "^pid=$P " "$T"
+}
+ktap_test_result "root with CAP_SYS_PTRACE may write target (control)" with_ptrace_ok
+kill $S
+wait $S 2>/dev/null
 
 # Kernel addresses on x86_64 start at 0xffff800000000000 (4-level paging)
 # or 0xff11000000000000 (5-level): 16 hex digits ff ff... or ff 1x...,

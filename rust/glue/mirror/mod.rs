@@ -39,7 +39,7 @@
 //! it is released is seen by a probe. No change falls between the two.
 
 use core::{
-    ffi::c_void,
+    ffi::{c_int, c_void},
     sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{
@@ -665,7 +665,20 @@ impl Mirror {
     }
 
     /// Handles a write to `target`.
+    ///
+    /// `EPERM` unless the writer has `CAP_SYS_PTRACE` (initial user
+    /// namespace): the mirror shows what `/proc/PID/maps` shows, which
+    /// needs ptrace read access to the process, and the kernel's check
+    /// (`ptrace_may_access()`) is not exported in 7.3. The capability is
+    /// what passes that check for every process, so a target that execs a
+    /// setuid program stays one the writer may mirror. The writer's
+    /// credentials, not the opener's: a passed file descriptor does not
+    /// carry the right.
     fn write_target(&self, reader: &mut UserSliceReader) -> Result {
+        // SAFETY: `capable()` may be called in process context (a write).
+        if !unsafe { bindings::capable(bindings::CAP_SYS_PTRACE as c_int) } {
+            return Err(EPERM);
+        }
         let len = reader.len();
         if len == 0 || len > TARGET_MAX_LEN {
             return Err(EINVAL);
