@@ -7,7 +7,7 @@
 T=$VMATRACK_DEBUGFS/target
 
 ktap_print_header
-ktap_set_plan 36
+ktap_set_plan 37
 
 # write_target VALUE: one write(2) of VALUE to `target` (write_file).
 write_target() { write_file "$T" "$1"; }
@@ -317,6 +317,34 @@ maps_at_scale() {
 	[ $r -eq 0 ] && [ "$n" -ge $((60000 / VMATRACK_SCALE)) ]
 }
 ktap_test_result "maps of a $((64000 / VMATRACK_SCALE))-VMA target equals /proc/PID/maps" maps_at_scale
+
+# A store made from deep inside a system call: the kernel grows the
+# target's stack from a page fault that copy_to_user() takes in pipe_read().
+# The probe only records the store (about 0.5 KiB of stack, measured from
+# the module's frames), so what it had left on entry must leave a wide
+# margin; the debug guest's vmapped stacks would fault on an overflow.
+stack_grown_in_kernel() {
+	rm -f /tmp/sg.fifo /tmp/sg.out
+	mkfifo /tmp/sg.fifo
+	stack_grow /tmp/sg.fifo >/tmp/sg.out &
+	G=$!
+	while ! grep -q ready /tmp/sg.out; do sleep 1; done
+	r=1
+	if [ "$(write_target "$G\n")" = ok ]; then
+		echo go >/tmp/sg.fifo
+		while ! grep -q done /tmp/sg.out && kill -0 $G 2>/dev/null; do sleep 1; done
+		left=$(sed -n 's/^# stack: least left on entry to a store of the target: \([0-9]*\) bytes$/\1/p' "$VMATRACK_DEBUGFS/probes")
+		ktap_print_msg "least stack left on entry to a store: ${left:-none} bytes"
+		grep -q done /tmp/sg.out && [ -n "$left" ] && [ "$left" -ge 4096 ] &&
+			cat "$VMATRACK_DEBUGFS/maps" >/tmp/sg.shadow && cat /proc/$G/maps >/tmp/sg.kernel &&
+			diff /tmp/sg.kernel /tmp/sg.shadow >/dev/null
+		r=$?
+	fi
+	kill $G
+	wait $G 2>/dev/null
+	return $r
+}
+ktap_test_result "a stack grown by the kernel inside read(2) is mirrored, with stack to spare" stack_grown_in_kernel
 
 rmmod_busy() {
 	churn -s 11 -n 200000 -f 1000 >/dev/null &
