@@ -92,6 +92,17 @@ static uint debug_follow_delay_ms;
 module_param(debug_follow_delay_ms, uint, 0644);
 MODULE_PARM_DESC(debug_follow_delay_ms, "Test hook: the follow task work sleeps this long before and after the move");
 
+/*
+ * debug_skip_fork_return: a test hook (tests/ksft_identity.sh). While set,
+ * the sched_post_fork return handler returns at once, as when an
+ * unregistration skips it (rethook_stop() clears the handler while a task
+ * is still inside the function): nothing the entry handler did may then
+ * be left waiting for it.
+ */
+static bool debug_skip_fork_return;
+module_param(debug_skip_fork_return, bool, 0644);
+MODULE_PARM_DESC(debug_skip_fork_return, "Test hook: the sched_post_fork return handler does nothing");
+
 /* Counts a hit of probe @i; false when the handler is to return at once. */
 static __always_inline bool hit(int i)
 {
@@ -229,6 +240,8 @@ static int post_fork_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct task_struct *p = *(struct task_struct **)ri->data;
 
+	if (READ_ONCE(debug_skip_fork_return))
+		return 0;
 	if (vmatrack_rs_follow_claim() && follow_queue(p))
 		vmatrack_rs_follow_failed();
 	return 0;

@@ -10,7 +10,7 @@ T=$VMATRACK_DEBUGFS/target
 FIFO=/tmp/identity.fifo
 
 ktap_print_header
-ktap_set_plan 8
+ktap_set_plan 9
 
 write_target() { write_file "$T" "$1"; }
 
@@ -173,6 +173,32 @@ rmmod_during_move() {
 	return $r
 }
 ktap_test_result "rmmod during a follow move waits for the move's task work to return" rmmod_during_move
+
+# An unregistration can skip a kretprobe's return handler (a task still
+# inside the function when it happens). The test hook skips the fork
+# probe's return handler every time: the entry handler must have left
+# nothing behind (a claimed move, a task reference), so a detach returns
+# at once and the child is simply not followed.
+SKIP=/sys/module/vmatrack/parameters/debug_skip_fork_return
+skipped_fork_return() {
+	forker -n 1 -k 10 -d 2 >/dev/null &
+	F=$!
+	sleep 1
+	echo 1 >$SKIP
+	r=1
+	if [ "$(write_target "follow $F\n")" = ok ] && wait $F; then
+		line=$(cat "$T")
+		ktap_print_msg "$line"
+		ktap_print_msg "$(grep '^# moves' "$VMATRACK_DEBUGFS/probes")"
+		# Still on the parent, and a detach does not wait for a move.
+		echo "$line" | grep -q "^pid=$F comm=forker mode=follow " &&
+			[ "$(/usr/libexec/vmatrack-timeout 30 sh -c "cd $VMATRACK_DEBUGFS && fileop write target 'none\n'")" = ok ]
+		r=$?
+	fi
+	echo 0 >$SKIP
+	return $r
+}
+ktap_test_result "a skipped fork return handler leaves no claim behind: detach returns" skipped_fork_return
 
 write_target "none\n" >/dev/null
 ktap_test_result "kernel log has no BUG/WARNING/Oops lines" kernel_log_clean
