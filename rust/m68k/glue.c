@@ -406,14 +406,21 @@ static ssize_t target_write(struct file *f, const char __user *ubuf, size_t n, l
 	char text[TARGET_MAX_LEN];
 	int r;
 
-	if (n == 0 || n > sizeof(text))
+	/*
+	 * One whole command per write(2), from offset 0, as on the other
+	 * guests: the tail of a split write is not a command of its own.
+	 */
+	if (*pos != 0 || n == 0 || n > sizeof(text))
 		return -EINVAL;
 	if (copy_from_user(text, ubuf, n))
 		return -EFAULT;
 	mutex_lock(&vt_lock);
 	r = vt_target_write(text, n);
 	mutex_unlock(&vt_lock);
-	return r ? r : n;
+	if (r)
+		return r;
+	*pos += n;
+	return n;
 }
 
 static const struct file_operations target_fops = {

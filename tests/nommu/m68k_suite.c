@@ -77,7 +77,7 @@ int main(int argc, char **argv, char **envp)
 	int ok;
 
 	(void)argc, (void)argv, (void)envp;
-	if (suite_start("nommu_m68k_suite", 18))
+	if (suite_start("nommu_m68k_suite", 19))
 		return 1;
 
 	/* 2 */
@@ -145,6 +145,22 @@ int main(int argc, char **argv, char **envp)
 		ok = ok && write_target("4000\n") == -ESRCH && target_field("pid") == tpid;
 	}
 	ktap_result(ok, "bad target writes: EINVAL (kernel thread too), EOPNOTSUPP for follow, ESRCH; nothing changes",
+		    NULL);
+
+	/* 13b: each write(2) is one whole command, from offset 0. */
+	{
+		char cmd[32];
+		long fd = sys_openat(DBG "target", O_WRONLY, 0);
+		size_t n = str_len(tpid_s);
+
+		memcpy(cmd, tpid_s, n);
+		cmd[n++] = '\n';
+		ok = fd >= 0 && sys_write(fd, cmd, n) == (long)n &&
+		     sys_write(fd, "0\n", 2) == -EINVAL && target_field("pid") == tpid;
+		if (fd >= 0)
+			sys_close(fd);
+	}
+	ktap_result(ok, "a second write on one open file (a split write's tail) gets EINVAL; nothing changes",
 		    NULL);
 
 	/* 14 */
