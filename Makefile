@@ -7,6 +7,7 @@
 #   make check-x86_64-debug
 #   make module GUEST=x86_64 / make kernel GUEST=x86_64
 #   make bench
+#   make soak                10 million VMA changes under the mirror (~15 min)
 #   make fmt                 rustfmt with the kernel's .rustfmt.toml
 #
 # GUEST, not ARCH: an ARCH on the make command line leaks into Kbuild.
@@ -20,12 +21,12 @@ export KDIR
 S := $(CURDIR)/scripts
 
 .PHONY: all run check check-host check-x86_64 check-x86_64-debug \
-	check-riscv64-nommu check-m68k-nommu setup kernel module bench fmt clean help
+	check-riscv64-nommu check-m68k-nommu setup kernel module bench soak fmt clean help
 
 all: module
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	$(S)/setup $(GUEST)
@@ -55,6 +56,9 @@ bench:
 	$(S)/setup
 	$(S)/bench
 	$(S)/bench-guest
+
+soak:
+	$(S)/soak
 
 fmt:
 	$(S)/fmt
