@@ -388,14 +388,12 @@ static struct kretprobe krp_exec = {
 	.kp.symbol_name = "begin_new_exec",
 	.entry_handler = exec_entry,
 	.handler = exec_ret,
-	.maxactive = 8,
 };
 static struct kretprobe krp_post_fork = {
 	.kp.symbol_name = "sched_post_fork",
 	.entry_handler = post_fork_entry,
 	.handler = post_fork_ret,
 	.data_size = sizeof(struct task_struct *),
-	.maxactive = 8,
 };
 
 #ifdef CONFIG_MMU
@@ -404,14 +402,12 @@ static struct kretprobe krp_merge_new = {
 	.entry_handler = merge_new_entry,
 	.handler = merge_new_ret,
 	.data_size = sizeof(struct vma_merge_struct *),
-	.maxactive = 16,
 };
 static struct kretprobe krp_modify = {
 	.kp.symbol_name = "vma_modify",
 	.entry_handler = modify_entry,
 	.handler = modify_ret,
 	.data_size = sizeof(struct vma_merge_struct *),
-	.maxactive = 16,
 };
 #endif
 
@@ -474,6 +470,20 @@ static unsigned int registered;
  * Return: 0, or the first registration's negative errno (after undoing the
  * ones this call made).
  */
+/*
+ * Return-probe instances per kretprobe. Every task in the system that
+ * enters a probed function takes one before our entry handler filters it
+ * out, and holds it until the function returns; a hit that finds none free
+ * is missed (nmissed), which marks the mirror stale or loses a follow. Tasks
+ * sleep inside some of these (begin_new_exec() waits in de_thread()), so
+ * more than one per CPU can be inside at once: the kernel's default of
+ * twice the CPUs, doubled, and never fewer than 16.
+ */
+static unsigned int kretprobe_instances(void)
+{
+	return max(16u, 4 * num_possible_cpus());
+}
+
 int vmatrack_probes_register(unsigned int mask)
 {
 	unsigned int done = 0;
@@ -491,6 +501,7 @@ int vmatrack_probes_register(unsigned int mask)
 		kp->nmissed = 0;
 		if (probes[i].krp) {
 			probes[i].krp->nmissed = 0;
+			probes[i].krp->maxactive = kretprobe_instances();
 			ret = register_kretprobe(probes[i].krp);
 		} else {
 			ret = register_kprobe(kp);
