@@ -9,9 +9,13 @@
  * at load time and refuses to load on any difference.
  */
 #include <linux/fs.h>
+#include <linux/maple_tree.h>
 #include <linux/mempolicy.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/stddef.h>
 #include <linux/userfaultfd_k.h>
 
@@ -52,6 +56,22 @@ const unsigned long vmatrack_c_offsets[VMATRACK_NR_OFFSETS] = {
 	OFF(vm_operations_struct, close),
 	OFF(vm_operations_struct, name),
 	OFF(anon_vma_name, name),
+	/* Read or written through bindings outside the VMA code. */
+	OFF(pid_namespace, pid_max),
+	OFF(pid, count),
+	OFF(seq_file, private),
+	OFF(file, private_data),
+	OFF(inode, i_private),
+	/* ma_state is built in Rust and handed to C (mas_find() and others). */
+	OFF(ma_state, tree),
+	OFF(ma_state, index),
+	OFF(ma_state, last),
+	OFF(ma_state, node),
+	OFF(ma_state, alloc),
+	OFF(ma_state, status),
+	OFF(ma_state, mas_flags),
+	OFF(ma_state, store_type),
+	sizeof(struct ma_state),
 };
 
 /**

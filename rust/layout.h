@@ -14,7 +14,7 @@ struct vmatrack_merge_attrs {
 	bool uffd_no_event_remap;
 };
 
-#define VMATRACK_NR_OFFSETS 24
+#define VMATRACK_NR_OFFSETS 38
 /* A field this configuration does not have (rust/glue/vma_fields.rs). */
 #define VMATRACK_ABSENT (~0UL)
 

@@ -12,7 +12,7 @@ use core::mem::offset_of;
 use kernel::{bindings, ffi::c_void, prelude::*};
 
 /// How many offsets `rust/layout.c` exports (its `VMATRACK_NR_OFFSETS`).
-const NR_OFFSETS: usize = 24;
+const NR_OFFSETS: usize = 38;
 
 extern "C" {
     static vmatrack_c_offsets: [usize; NR_OFFSETS];
@@ -168,6 +168,35 @@ const RUST_OFFSETS: [(&str, usize); NR_OFFSETS] = [
     (
         "anon_vma_name.name",
         offset_of!(bindings::anon_vma_name, name),
+    ),
+    (
+        "pid_namespace.pid_max",
+        offset_of!(bindings::pid_namespace, pid_max),
+    ),
+    ("pid.count", offset_of!(bindings::pid, count)),
+    ("seq_file.private", offset_of!(bindings::seq_file, private)),
+    (
+        "file.private_data",
+        offset_of!(bindings::file, private_data),
+    ),
+    ("inode.i_private", offset_of!(bindings::inode, i_private)),
+    ("ma_state.tree", offset_of!(bindings::ma_state, tree)),
+    ("ma_state.index", offset_of!(bindings::ma_state, index)),
+    ("ma_state.last", offset_of!(bindings::ma_state, last)),
+    ("ma_state.node", offset_of!(bindings::ma_state, node)),
+    ("ma_state.alloc", offset_of!(bindings::ma_state, alloc)),
+    ("ma_state.status", offset_of!(bindings::ma_state, status)),
+    (
+        "ma_state.mas_flags",
+        offset_of!(bindings::ma_state, mas_flags),
+    ),
+    (
+        "ma_state.store_type",
+        offset_of!(bindings::ma_state, store_type),
+    ),
+    (
+        "sizeof(ma_state)",
+        core::mem::size_of::<bindings::ma_state>(),
     ),
 ];
 
