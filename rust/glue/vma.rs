@@ -106,6 +106,15 @@ pub(crate) unsafe fn read_vma(
     (r.start(), r.end(), rec)
 }
 
+/// Whether `e` is one of the maple tree's internal entries (never a VMA).
+///
+/// A VMA tree holds one only after a failed `dup_mmap()` (`XA_ZERO_ENTRY`),
+/// and such an mm never becomes a target; the walks skip them anyway
+/// rather than read one as a VMA.
+pub(crate) fn xa_is_internal(e: *mut c_void) -> bool {
+    e.addr() & 3 == 2
+}
+
 /// A raw `ma_state` on `mm->mm_mt` at `index`.
 fn mm_mas(mm: *mut bindings::mm_struct, index: usize) -> bindings::ma_state {
     // SAFETY: `mm` is valid (callers hold a reference); `mm_mt` is a field.
@@ -132,6 +141,9 @@ pub(crate) fn walk(
         let e: *mut c_void = unsafe { bindings::mas_find(&mut mas, last) };
         if e.is_null() {
             return Ok(());
+        }
+        if xa_is_internal(e) {
+            continue;
         }
         let vma = e.cast::<bindings::vm_area_struct>();
         // SAFETY: Entries of `mm_mt` are VMAs; the lock keeps them valid.
@@ -174,6 +186,9 @@ pub(crate) unsafe fn walk_raw(
         let e: *mut c_void = unsafe { bindings::mas_find(&mut mas, usize::MAX) };
         if e.is_null() {
             return;
+        }
+        if xa_is_internal(e) {
+            continue;
         }
         let vma = e.cast::<bindings::vm_area_struct>();
         // SAFETY: An entry of a stable tree is a valid VMA, whose extent

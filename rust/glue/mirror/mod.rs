@@ -264,11 +264,6 @@ fn spin_n<T>(tries: usize, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     None
 }
 
-/// Whether `e` is one of the maple tree's internal entries (never a VMA).
-fn xa_is_internal(e: *mut c_void) -> bool {
-    e.addr() & 3 == 2
-}
-
 impl Mirror {
     /// A detached mirror with an empty shadow.
     pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
@@ -410,6 +405,9 @@ impl Mirror {
             Some(u) => u,
             None => {
                 let t = re_resolve(&a.process)?;
+                // The old mm may go with `a.mm`: no handler may compare
+                // against its address once it can be reused.
+                self.publish(None);
                 a.mm = t.mm;
                 a.comm = t.comm;
                 a.mm.mmget_not_zero().ok_or(ESRCH)?

@@ -22,16 +22,14 @@
 use core::{ffi::c_void, sync::atomic::Ordering};
 use kernel::bindings;
 
-use super::{
-    spin_n, xa_is_internal, Change, Mirror, CHANGES_KICK, EXIT_SPIN_TRIES, RECORD_WAIT_TRIES,
-};
+use super::{spin_n, Change, Mirror, CHANGES_KICK, EXIT_SPIN_TRIES, RECORD_WAIT_TRIES};
 use crate::engine::{
     changes::Pushed,
     events::{EventOp, Outcome},
 };
 use crate::glue::{
     probes,
-    vma::{read_vma, vma_mm_and_range},
+    vma::{read_vma, vma_mm_and_range, xa_is_internal},
 };
 use crate::rangetree::{Gfp, Platform};
 
