@@ -10,7 +10,7 @@ T=$VMATRACK_DEBUGFS/target
 FIFO=/tmp/identity.fifo
 
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 10
 
 write_target() { write_file "$T" "$1"; }
 
@@ -199,6 +199,26 @@ skipped_fork_return() {
 	return $r
 }
 ktap_test_result "a skipped fork return handler leaves no claim behind: detach returns" skipped_fork_return
+
+# field NAME LINE: the number after NAME= in LINE.
+field() { echo "$2" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
+
+# In follow mode the root's forks are followed while the root lives. Once
+# it and its children have exited, nothing may be followed any more: new
+# processes forking (and reusing freed mm_structs) are not the root's.
+no_follow_after_root_exits() {
+	forker -n 2 -k 100 -d 2 >/dev/null &
+	F=$!
+	sleep 1
+	[ "$(write_target "follow $F\n")" = ok ] && wait $F || return 1
+	line0=$(cat "$T")
+	for _ in $(seq 60); do sh -c 'true & wait'; done
+	line1=$(cat "$T")
+	ktap_print_msg "after the root exited: $line0"
+	ktap_print_msg "after 60 other forks:  $line1"
+	[ "$(field pid "$line1")" = "$(field pid "$line0")" ] && echo "$line1" | grep -q " state=exited "
+}
+ktap_test_result "after a followed root exits, other processes' forks are not followed" no_follow_after_root_exits
 
 write_target "none\n" >/dev/null
 ktap_test_result "kernel log has no BUG/WARNING/Oops lines" kernel_log_clean
