@@ -181,6 +181,17 @@ impl Attached {
     }
 }
 
+/// The root of `follow` mode: the process `follow` was given, and its mm.
+///
+/// The mm is held (`mmgrab`) for as long as its address is published to
+/// the handlers (`root_mm`): once the root has exited, a freed `mm_struct`
+/// at that address would otherwise be another process's, and its forks
+/// would be followed.
+struct Root {
+    process: Process,
+    mm: ARef<Mm>,
+}
+
 /// Process-context state, under [`Mirror::state`].
 struct MirrorState {
     target: Option<Attached>,
@@ -196,7 +207,7 @@ struct MirrorState {
     /// The probes' total `nmissed` when the shadow was last known good.
     nmissed_seen: usize,
     /// In `follow` mode, the process `follow` was given.
-    root: Option<Process>,
+    root: Option<Root>,
 }
 
 /// The mirror.
@@ -337,7 +348,7 @@ impl Mirror {
         let is_root = st
             .root
             .as_ref()
-            .is_some_and(|r| r.as_ptr() == t.process.as_ptr());
+            .is_some_and(|r| r.process.as_ptr() == t.process.as_ptr());
         if follow && is_root {
             // The root itself exec'd: its forks are followed from its new mm.
             self.root_mm.store(t.mm.as_raw(), Ordering::Release);
@@ -345,6 +356,10 @@ impl Mirror {
         // Unpublished before the old target's references go (below), so
         // that no handler compares against a freed mm or pid.
         self.publish(None);
+        if let Some(r) = st.root.as_mut().filter(|_| follow && is_root) {
+            // The old root mm's reference goes once the new one is published.
+            r.mm = t.mm.clone();
+        }
         st.target = Some(Attached::new(t, follow));
         if self.resync(&mut st).is_err() {
             self.stale.store(true, Ordering::Release);
@@ -645,6 +660,7 @@ impl Mirror {
         self.follow.store(false, Ordering::Release);
         self.root_mm.store(core::ptr::null_mut(), Ordering::Release);
         self.publish(None);
+        st.root = None;
         if st.registered {
             probes::unregister();
             st.registered = false;
@@ -702,17 +718,22 @@ impl Mirror {
             unsafe { probes::register(self, mask) }?;
             st.registered = true;
         }
-        let root = t.mm.as_raw();
-        st.root = follow.then(|| t.process.clone());
-        // Unpublished before the old target's references go (below), so
-        // that no handler compares against a freed mm or pid.
-        self.publish(None);
-        st.target = Some(Attached::new(t, follow));
+        let root = follow.then(|| Root {
+            process: t.process.clone(),
+            mm: t.mm.clone(),
+        });
         self.follow.store(follow, Ordering::Release);
         self.root_mm.store(
-            if follow { root } else { core::ptr::null_mut() },
+            root.as_ref()
+                .map_or(core::ptr::null_mut(), |r| r.mm.as_raw()),
             Ordering::Release,
         );
+        // The new root published and the target withdrawn before the old
+        // target's and root's references go (below), so that no handler
+        // compares against a freed mm or pid.
+        self.publish(None);
+        st.root = root;
+        st.target = Some(Attached::new(t, follow));
         if let Err(e) = self.resync(&mut st) {
             // The process went away between lookup and snapshot.
             let _ = self.detach(&mut st);
