@@ -27,6 +27,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/task_stack.h>
 #include <linux/sched/task.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
@@ -68,10 +69,30 @@ static const char *const trap_names[] = {
 	"uncaught exception", "call stack exhausted",
 };
 
+/*
+ * Whether vt_jb holds a frame that can still be resumed: armed at all
+ * (its return address is set), on this task's stack, and one of our
+ * callers, whose saved stack pointer lies above ours (the stack grows
+ * down). A frame that has returned at a shallower depth cannot be told
+ * from a live one; everything else can.
+ */
+static bool vt_armed_here(void)
+{
+	unsigned long here = (unsigned long)__builtin_frame_address(0);
+	unsigned long lo = (unsigned long)task_stack_page(current);
+
+	return vt_jb[12] && vt_jb[11] >= here && vt_jb[11] < lo + THREAD_SIZE;
+}
+
 void vt_trap(int code)
 {
 	pr_err("core trapped: %s; the mirror is off until the module is reloaded\n",
 	       code >= 0 && code < (int)ARRAY_SIZE(trap_names) ? trap_names[code] : "?");
+	/*
+	 * A core call outside a VT_ENTER() frame is a bug of this file:
+	 * stop here rather than jump through a zeroed or dead jmp_buf.
+	 */
+	BUG_ON(!vt_armed_here());
 	wasm_rt_call_stack_depth = 0;
 	vt_longjmp(vt_jb, 1);
 }
@@ -481,6 +502,8 @@ static const char probes_text[] =
 static int vt_start(void)
 {
 	VT_ENTER({});
+	/* Registers the core's function types, which can trap too. */
+	Z_vt_init_module();
 	Z_vt_instantiate(&vt);
 	if (!vt.w2c_memory.data)
 		return -ENOMEM;
@@ -493,7 +516,6 @@ static int __init vmatrack_init(void)
 
 	get_random_bytes(&vt_id_key, sizeof(vt_id_key));
 	wasm_rt_init();
-	Z_vt_init_module();
 	mutex_lock(&vt_lock);
 	r = vt_start();
 	mutex_unlock(&vt_lock);
