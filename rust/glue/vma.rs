@@ -122,6 +122,32 @@ fn mm_mas(mm: *mut bindings::mm_struct, index: usize) -> bindings::ma_state {
     ma_state(tree, index, index)
 }
 
+/// Calls `f(vma, mas)` for every VMA `mas_find()` finds from `mas` up to
+/// `last`, in address order, skipping internal entries; stops at the first
+/// error `f` returns.
+///
+/// # Safety
+///
+/// `mas` is on an mm's VMA tree that the caller keeps safe to walk, and
+/// whose entries stay valid VMAs during the call: under its mmap lock, or
+/// under RCU while nobody changes the tree.
+unsafe fn each_vma<E>(
+    mas: &mut bindings::ma_state,
+    last: usize,
+    mut f: impl FnMut(*const bindings::vm_area_struct, &bindings::ma_state) -> Result<(), E>,
+) -> Result<(), E> {
+    loop {
+        // SAFETY: The caller keeps the tree walkable.
+        let e: *mut c_void = unsafe { bindings::mas_find(mas, last) };
+        if e.is_null() {
+            return Ok(());
+        }
+        if !xa_is_internal(e) {
+            f(e.cast::<bindings::vm_area_struct>(), mas)?;
+        }
+    }
+}
+
 /// Calls `f(vma, start, end, record)` for every VMA that overlaps
 /// `[first, last]`, in address order; the names of each go into `names`.
 ///
@@ -135,24 +161,36 @@ pub(crate) fn walk(
     last: usize,
     mut f: impl FnMut(usize, usize, VmaRecord) -> Result,
 ) -> Result {
-    let mut mas = mm_mas(mm.as_raw(), first);
-    loop {
-        // SAFETY: The mmap lock (`_lock`) protects the walk of `mm_mt`.
-        let e: *mut c_void = unsafe { bindings::mas_find(&mut mas, last) };
-        if e.is_null() {
-            return Ok(());
-        }
-        if xa_is_internal(e) {
-            continue;
-        }
-        let vma = e.cast::<bindings::vm_area_struct>();
+    let each = |vma, mas: &bindings::ma_state| {
         // SAFETY: Entries of `mm_mt` are VMAs; the lock keeps them valid.
         let (vm_start, vm_end, rec) = unsafe { read_vma(vma, ids, false) };
-        let (start, end) = mirrored_range(vm_start, vm_end, &mas);
+        let (start, end) = mirrored_range(vm_start, vm_end, mas);
         // SAFETY: As above.
         unsafe { names.add_vma(vma, ids) }?;
-        f(start, end, rec)?;
-    }
+        f(start, end, rec)
+    };
+    let mut mas = mm_mas(mm.as_raw(), first);
+    // SAFETY: The mmap lock (`_lock`) protects the walk of `mm_mt` and
+    // keeps its VMAs valid.
+    unsafe { each_vma(&mut mas, last, each) }
+}
+
+/// The names of every VMA of `mm` into `names` (what `maps` prints besides
+/// the records), without reading the records themselves.
+///
+/// The caller holds `mm`'s mmap lock (the `_lock` argument proves it).
+pub(crate) fn names_of(
+    _lock: &MmapReadGuard<'_>,
+    mm: &MmWithUser,
+    ids: &IdKey,
+    names: &mut NameTable,
+) -> Result {
+    // SAFETY: Entries of `mm_mt` are VMAs; the lock keeps them valid.
+    let each = |vma, _: &bindings::ma_state| unsafe { names.add_vma(vma, ids) };
+    let mut mas = mm_mas(mm.as_raw(), 0);
+    // SAFETY: The mmap lock (`_lock`) protects the walk of `mm_mt` and
+    // keeps its VMAs valid.
+    unsafe { each_vma(&mut mas, usize::MAX, each) }
 }
 
 /// The range the shadow mirrors for a VMA found by `mas`: its own on MMU
@@ -178,25 +216,19 @@ pub(crate) unsafe fn walk_raw(
     mm: *mut bindings::mm_struct,
     mut f: impl FnMut(*const bindings::vm_area_struct, usize, usize),
 ) {
-    let _rcu = kernel::sync::rcu::read_lock();
-    let mut mas = mm_mas(mm, 0);
-    loop {
-        // SAFETY: The tree is stable (caller's contract) and RCU keeps its
-        // nodes alive for the walk.
-        let e: *mut c_void = unsafe { bindings::mas_find(&mut mas, usize::MAX) };
-        if e.is_null() {
-            return;
-        }
-        if xa_is_internal(e) {
-            continue;
-        }
-        let vma = e.cast::<bindings::vm_area_struct>();
+    let each = |vma, mas: &bindings::ma_state| {
         // SAFETY: An entry of a stable tree is a valid VMA, whose extent
         // does not change while the tree does not (caller's contract).
         let (_, vm_start, vm_end) = unsafe { vma_mm_and_range(vma) };
-        let (start, end) = mirrored_range(vm_start, vm_end, &mas);
+        let (start, end) = mirrored_range(vm_start, vm_end, mas);
         f(vma, start, end);
-    }
+        Ok::<(), core::convert::Infallible>(())
+    };
+    let _rcu = kernel::sync::rcu::read_lock();
+    let mut mas = mm_mas(mm, 0);
+    // SAFETY: The tree is stable (caller's contract) and RCU keeps its
+    // nodes alive for the walk.
+    let _ = unsafe { each_vma(&mut mas, usize::MAX, each) };
 }
 
 /// Where the heap and main stack are, read under the mmap lock.

@@ -57,7 +57,7 @@ use super::{
     names::NameTable,
     probes,
     target::{current_pid_max, of_task, re_resolve, resolve, Process, Target},
-    vma::{layout, walk},
+    vma::{layout, names_of, walk},
 };
 use crate::engine::{
     changes::{ChangeRing, Consumer},
@@ -501,15 +501,7 @@ impl Mirror {
         };
         let lock = user.mmap_read_lock();
         let mut fresh = NameTable::new();
-        walk(
-            &lock,
-            &user,
-            &self.ids,
-            &mut fresh,
-            0,
-            usize::MAX,
-            |_, _, _| Ok(()),
-        )?;
+        names_of(&lock, &user, &self.ids, &mut fresh)?;
         st.names = fresh;
         Ok(())
     }
