@@ -200,9 +200,6 @@ skipped_fork_return() {
 }
 ktap_test_result "a skipped fork return handler leaves no claim behind: detach returns" skipped_fork_return
 
-# field NAME LINE: the number after NAME= in LINE.
-field() { echo "$2" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
-
 # In follow mode the root's forks are followed while the root lives. Once
 # it and its children have exited, nothing may be followed any more: new
 # processes forking (and reusing freed mm_structs) are not the root's.

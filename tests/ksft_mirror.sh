@@ -12,8 +12,6 @@ ktap_set_plan 37
 # write_target VALUE: one write(2) of VALUE to `target` (write_file).
 write_target() { write_file "$T" "$1"; }
 
-# field NAME [LINE]: the number after NAME= in LINE (default: `target`).
-field() { echo "${2:-$(cat "$T")}" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
 
 # A quiescent target: churn prints its summary once its changes are done
 # (the debug kernel takes many seconds for them).

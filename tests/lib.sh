@@ -38,6 +38,10 @@ esac
 # that the file runs and what it prints, not the figures (make bench).
 VMATRACK_BENCH_N=$((300 / VMATRACK_SCALE))
 
+# field NAME [LINE]: the number after " NAME=" in LINE (default: what the
+# `target` file reads now).
+field() { echo "${2:-$(cat "$VMATRACK_DEBUGFS/target")}" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
+
 # write_file FILE VALUE: write VALUE (printf %b escapes) to FILE in one
 # write(2) (dd, not the shell's printf, whose errors the shell prints
 # itself); prints the errno name of a failure, or "ok".

@@ -15,13 +15,11 @@
 # (stale: checks that found the mirror marked stale and resynced first; not
 # a divergence, but counted). Exit status 0 when there was no divergence.
 # SOAK_SCALE divides every run's size (default 1: the full 10 million).
-D=/sys/kernel/debug/vmatrack
+. ./lib.sh
+D=$VMATRACK_DEBUGFS
 S=${SOAK_SCALE:-1}
 ops=0 checks=0 bad=0 stale=0
 t0=$(cut -d. -f1 /proc/uptime)
-
-# field NAME LINE: the number after NAME= in LINE.
-field() { echo "$2" | sed -n "s/.*[ ^]$1=\([0-9]*\).*/\1/p"; }
 
 # random_run SEED OPS CHECK_EVERY THREADS
 random_run() {
