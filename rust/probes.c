@@ -75,12 +75,13 @@ MODULE_PARM_DESC(probe_floor, "Probe handlers return at once (benchmark floor; t
 
 /*
  * probe_mask: the benchmark's per-probe floor. Only the probes whose bit
- * is set here are registered (on the next attach); the others are left
- * out, and the mirror is not exact without them. Default: all.
+ * is set here are registered (at the first attach, once per module load:
+ * `make bench` loads the module with it); the others are left out, and
+ * the mirror is not exact without them. Default: all.
  */
 static uint probe_mask = ~0u;
 module_param(probe_mask, uint, 0644);
-MODULE_PARM_DESC(probe_mask, "Register only these probes, by bit (benchmark; default all)");
+MODULE_PARM_DESC(probe_mask, "Register only these probes, by bit, at the first attach (benchmark; default all)");
 
 /*
  * debug_follow_delay_ms: a test hook (tests/ksft_identity.sh). The follow
@@ -148,9 +149,9 @@ void vmatrack_rs_vma_write(void *vma);
 void vmatrack_rs_exit_mmap(void *mm);
 void vmatrack_rs_irq_work(void);
 void vmatrack_rs_drain_work(void);
-bool vmatrack_rs_new_task(void *task, void *child_mm, void *parent_mm);
-bool vmatrack_rs_exec_begin(void *old_mm);
-bool vmatrack_rs_follow_claim(void);
+u64 vmatrack_rs_new_task(void *task, void *child_mm, void *parent_mm);
+u64 vmatrack_rs_exec_begin(void *old_mm);
+bool vmatrack_rs_follow_claim(u64 gen);
 void vmatrack_rs_follow_failed(void);
 void vmatrack_rs_follow_here(void);
 void vmatrack_rs_kernel_merge(bool existing);
@@ -225,24 +226,32 @@ static int follow_queue(struct task_struct *task);
  * p is needed either: p cannot run, so cannot exit, before kernel_clone()
  * calls wake_up_new_task(p), after copy_process() has returned.
  */
+struct post_fork_data {
+	struct task_struct *child;
+	u64 gen;
+};
+
 static int post_fork_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct task_struct *p = (void *)regs_get_kernel_argument(regs, 0);
+	struct post_fork_data *d = (void *)ri->data;
 
-	if (!hit(4) || !is_followed_mm(current->mm) ||
-	    !vmatrack_rs_new_task(p, p->mm, current->mm))
+	if (!hit(4) || !is_followed_mm(current->mm))
 		return 1;
-	*(struct task_struct **)ri->data = p;
+	d->gen = vmatrack_rs_new_task(p, p->mm, current->mm);
+	if (!d->gen)
+		return 1;
+	d->child = p;
 	return 0;
 }
 
 static int post_fork_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct task_struct *p = *(struct task_struct **)ri->data;
+	struct post_fork_data *d = (void *)ri->data;
 
 	if (READ_ONCE(debug_skip_fork_return))
 		return 0;
-	if (vmatrack_rs_follow_claim() && follow_queue(p))
+	if (vmatrack_rs_follow_claim(d->gen) && follow_queue(d->child))
 		vmatrack_rs_follow_failed();
 	return 0;
 }
@@ -257,15 +266,17 @@ static int post_fork_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 static int exec_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct pid *tgid = READ_ONCE(filter_tgid);
+	u64 *gen = (void *)ri->data;
 
 	if (!hit(5) || !is_followed_mm(current->mm) || (tgid && task_tgid(current) != tgid))
 		return 1;
-	return vmatrack_rs_exec_begin(current->mm) ? 0 : 1;
+	*gen = vmatrack_rs_exec_begin(current->mm);
+	return *gen ? 0 : 1;
 }
 
 static int exec_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	if (regs_return_value(regs) == 0 && vmatrack_rs_follow_claim() &&
+	if (regs_return_value(regs) == 0 && vmatrack_rs_follow_claim(*(u64 *)ri->data) &&
 	    follow_queue(current))
 		vmatrack_rs_follow_failed();
 	return 0;
@@ -299,9 +310,15 @@ static int modify_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return merge_entry(ri, regs, 7);
 }
 
+/*
+ * The return handlers check the target again: the probes stay registered
+ * across detach and attach, so the target may have changed since entry.
+ */
 static int merge_new_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	if (regs_return_value(regs))
+	struct vma_merge_struct *vmg = *(struct vma_merge_struct **)ri->data;
+
+	if (regs_return_value(regs) && is_target_mm(vmg->mm))
 		vmatrack_rs_kernel_merge(false);
 	return 0;
 }
@@ -310,7 +327,7 @@ static int modify_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct vma_merge_struct *vmg = *(struct vma_merge_struct **)ri->data;
 
-	if (vmg->state == VMA_MERGE_SUCCESS)
+	if (vmg->state == VMA_MERGE_SUCCESS && is_target_mm(vmg->mm))
 		vmatrack_rs_kernel_merge(true);
 	return 0;
 }
@@ -388,12 +405,13 @@ static struct kretprobe krp_exec = {
 	.kp.symbol_name = "begin_new_exec",
 	.entry_handler = exec_entry,
 	.handler = exec_ret,
+	.data_size = sizeof(u64),
 };
 static struct kretprobe krp_post_fork = {
 	.kp.symbol_name = "sched_post_fork",
 	.entry_handler = post_fork_entry,
 	.handler = post_fork_ret,
-	.data_size = sizeof(struct task_struct *),
+	.data_size = sizeof(struct post_fork_data),
 };
 
 #ifdef CONFIG_MMU
@@ -458,18 +476,12 @@ const char *vmatrack_probe_symbol(int i)
 	return probes[i].kp->symbol_name;
 }
 
-/* The probes registered now, as a mask of indices into probes[]. */
-static unsigned int registered;
-
-/**
- * vmatrack_probes_register() - register the probes in @mask, or none of them.
- * @mask: indices into the probe list; those registered already, and those
- *        this configuration does not have, are skipped.
- *
- * Context: process context; may sleep. Callers serialise (Rust's state lock).
- * Return: 0, or the first registration's negative errno (after undoing the
- * ones this call made).
+/*
+ * The probes registered, and those of them disarmed, as masks of indices
+ * into probes[].
  */
+static unsigned int registered, disarmed;
+
 /*
  * Return-probe instances per kretprobe. Every task in the system that
  * enters a probed function takes one before our entry handler filters it
@@ -484,7 +496,34 @@ static unsigned int kretprobe_instances(void)
 	return max(16u, 4 * num_possible_cpus());
 }
 
-int vmatrack_probes_register(unsigned int mask)
+/*
+ * Why the probes are registered once and never unregistered before module
+ * exit: registering and unregistering patch kernel text, and so does the
+ * kprobe optimizer, asynchronously, seconds later. Under QEMU's TCG a CPU
+ * was seen to execute a probe's int3 after the probe had been disarmed and
+ * unregistered ("Oops: int3" at mas_store_prealloc+0x1, the original byte
+ * already back: once in a CI run of the stress test's attach/detach loop).
+ * An int3 that finds no kprobe is fatal in 7.3 (kprobe_int3_handler() no
+ * longer backs up and retries). So attaching and detaching a target patch
+ * nothing: the handlers filter on the published target, and a detached
+ * mirror publishes none. Only the merge-verdict probes, which would cost
+ * every process a return probe, are disarmed (disable_kprobe()) while not
+ * wanted; a disarmed probe stays in the kprobe table, so a late int3 still
+ * finds it.
+ */
+
+/**
+ * vmatrack_probes_arm() - make the probes in @mask live, or none of those
+ * not registered yet.
+ * @mask: indices into the probe list; those this configuration does not
+ *        have are skipped. Those not registered are registered; those
+ *        disarmed are enabled again.
+ *
+ * Context: process context; may sleep. Callers serialise (Rust's state lock).
+ * Return: 0, or the first registration's negative errno (after undoing the
+ * registrations this call made).
+ */
+int vmatrack_probes_arm(unsigned int mask)
 {
 	unsigned int done = 0;
 	int i, ret;
@@ -514,7 +553,37 @@ int vmatrack_probes_register(unsigned int mask)
 		registered |= BIT(i);
 		done |= BIT(i);
 	}
+	for (i = 0; i < VMATRACK_NR_PROBES; i++) {
+		if (!(mask & registered & disarmed & BIT(i)))
+			continue;
+		ret = enable_kprobe(probes[i].kp);
+		if (ret) {
+			pr_err("vmatrack: cannot re-arm %s: %d\n", probes[i].kp->symbol_name, ret);
+			return ret;
+		}
+		disarmed &= ~BIT(i);
+	}
 	return 0;
+}
+
+/**
+ * vmatrack_probes_disarm() - stop the probes in @mask from firing; they
+ * stay registered (see above).
+ * @mask: indices into the probe list; those not registered are skipped.
+ *
+ * Context: process context; may sleep. Callers serialise (Rust's state
+ * lock). A handler already running may still finish after this returns.
+ */
+void vmatrack_probes_disarm(unsigned int mask)
+{
+	int i;
+
+	for (i = 0; i < VMATRACK_NR_PROBES; i++) {
+		if (!(mask & registered & ~disarmed & BIT(i)))
+			continue;
+		if (!disable_kprobe(probes[i].kp))
+			disarmed |= BIT(i);
+	}
 }
 
 /* Undo one registration; waits until its handlers have finished. */
@@ -533,17 +602,15 @@ static void unregister_one(int i)
 #define DISARM_SETTLE_MS 100
 
 /**
- * vmatrack_probes_unregister() - unregister the probes in @mask.
+ * vmatrack_probes_unregister() - unregister the probes in @mask: at module
+ * exit, or to undo a failed vmatrack_probes_arm().
  * @mask: indices into the probe list; those not registered are skipped.
  *
- * Disarm first, unregister after a pause. Under QEMU's TCG a CPU was seen
- * to execute a probe's int3 after it had been disarmed and unregistered
- * ("Oops: int3" at mas_store_prealloc+0x1, the original byte already back
- * in the text: once in a CI run of the stress test's attach/detach loop).
- * A disabled probe is still in the kprobe table, so such a late int3 finds
- * it and runs the original instruction (our handlers, which may still run
- * then, see no target and return); the pause also lets a delayed kprobe
- * (un)optimization pass finish before the probe leaves the table.
+ * Disarm first, unregister after a pause: a disarmed probe is still in the
+ * kprobe table, so a late int3 (see above) finds it and runs the original
+ * instruction (our handlers, which may still run then, see no target and
+ * return); the pause also lets a delayed kprobe (un)optimization pass
+ * finish before the probe leaves the table.
  *
  * Context: process context; may sleep. Once it returns no handler of
  * those probes runs or will run.
@@ -556,7 +623,7 @@ void vmatrack_probes_unregister(unsigned int mask)
 	if (!mask)
 		return;
 	for (i = 0; i < VMATRACK_NR_PROBES; i++)
-		if (mask & BIT(i))
+		if (mask & ~disarmed & BIT(i))
 			disable_kprobe(probes[i].kp);
 	synchronize_rcu();
 	msleep(DISARM_SETTLE_MS);
@@ -564,6 +631,22 @@ void vmatrack_probes_unregister(unsigned int mask)
 		if (mask & BIT(i))
 			unregister_one(i);
 	registered &= ~mask;
+	disarmed &= ~mask;
+}
+
+/**
+ * vmatrack_handlers_sync() - wait for every probe handler running now.
+ *
+ * Handlers run with preemption disabled (kprobe pre-handlers, optimized or
+ * not, and kretprobe entry and return handlers), so one grace period
+ * covers them: after it, a handler sees what was published before the
+ * call (a detached mirror's empty filter).
+ *
+ * Context: process context; sleeps.
+ */
+void vmatrack_handlers_sync(void)
+{
+	synchronize_rcu();
 }
 
 /**

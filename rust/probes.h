@@ -16,8 +16,10 @@
 struct mm_struct;
 struct pid;
 
-int vmatrack_probes_register(unsigned int mask);
+int vmatrack_probes_arm(unsigned int mask);
+void vmatrack_probes_disarm(unsigned int mask);
 void vmatrack_probes_unregister(unsigned int mask);
+void vmatrack_handlers_sync(void);
 unsigned long vmatrack_probe_nmissed(int i);
 unsigned long vmatrack_probe_hits(int i);
 int vmatrack_probe_state(int i);

@@ -78,18 +78,16 @@ while [ $r -lt "$ROUNDS" ]; do
 	h1=$(hits)
 	[ $r -eq 1 ] && echo "# hits per iteration, this process mirrored: $(per_iteration "$h0" "$h1")"
 	echo none >$D/target
-	# The floor of each probe alone.
+	# The floor of each probe alone: the probes are registered once per
+	# load (at the first attach), so each gets a load of its own.
 	bit=0
 	for name in $names; do
-		echo $((1 << bit)) >$PARAM/probe_mask
-		echo 1 >$PARAM/probe_floor
+		rmmod vmatrack
+		insmod $KO probe_mask=$((1 << bit)) probe_floor=1
 		attach $S
 		record "probe_floor_$name" "$(loop)"
-		echo none >$D/target
-		echo 0 >$PARAM/probe_floor
 		bit=$((bit + 1))
 	done
-	echo 4294967295 >$PARAM/probe_mask
 done
 kill $S
 # median, min and max of each case; ratios of medians to not_loaded.

@@ -7,7 +7,7 @@
 T=$VMATRACK_DEBUGFS/target
 
 ktap_print_header
-ktap_set_plan 37
+ktap_set_plan 38
 
 # write_target VALUE: one write(2) of VALUE to `target` (write_file).
 write_target() { write_file "$T" "$1"; }
@@ -218,9 +218,41 @@ ktap_test_result "a target changing faster than the worker applies loses no chan
 
 detach_ok() {
 	[ "$(write_target 'none\n')" = ok ] && grep -q '^pid=0 .* state=detached ' "$T" &&
-		grep -q '^# not registered' "$VMATRACK_DEBUGFS/probes"
+		! grep -q '^[0-9a-f]' "$VMATRACK_DEBUGFS/maps"
 }
-ktap_test_result "none detaches and unregisters the probes" detach_ok
+ktap_test_result "none detaches and empties the shadow" detach_ok
+
+# Attaching and detaching patch no kernel text: the probes are registered
+# at the first attach and stay armed until rmmod; detached, their handlers
+# find no target and return at once. (Text patched and unpatched in a
+# tight attach/detach loop once met a stale breakpoint under QEMU's TCG:
+# "Oops: int3" at mas_store_prealloc+0x1.)
+detach_patches_no_text() {
+	K=/sys/kernel/debug/kprobes/list
+	V=$VMATRACK_DEBUGFS/probes
+	mirror='^(mas_store_prealloc|mas_store_gfp|__vma_start_write|exit_mmap|sched_post_fork|begin_new_exec) '
+	sleep 600 &
+	S=$!
+	write_target "$S\n" >/dev/null
+	list0=$(awk '{ print $3 }' "$K" | sort)
+	n=$(grep -cE "$mirror" "$V")
+	off=0
+	i=0
+	while [ $i -lt 10 ]; do
+		[ "$(write_target 'none\n')" = ok ] || break
+		grep -q '^# registered' "$V" || off=$((off + 1))
+		off=$((off + $(grep -E "$mirror" "$V" | grep -c ' armed=off$')))
+		[ "$(write_target "$S\n")" = ok ] || break
+		i=$((i + 1))
+	done
+	write_target 'none\n' >/dev/null
+	list1=$(awk '{ print $3 }' "$K" | sort)
+	kill $S
+	wait $S 2>/dev/null
+	ktap_print_msg "$i attach/detach cycles; mirror probes disarmed after a detach: $off times; kprobes listed before: $(echo $list0), after: $(echo $list1)"
+	[ "$i" = 10 ] && [ "$n" -gt 0 ] && [ "$off" = 0 ] && [ "$list0" = "$list1" ] && [ -n "$list0" ]
+}
+ktap_test_result "attach and detach patch no kernel text: the probes stay registered and armed" detach_patches_no_text
 
 zero_detaches() {
 	sleep 600 &

@@ -39,7 +39,7 @@
 //!   task that re-attaches the mirror to the new mm (snapshot under its
 //!   mmap read lock) before the new program's first instruction.
 //! * **The kernel's own verdict** (not needed for completeness: it
-//!   cross-checks the merge statistics; registered only while `stats` has
+//!   cross-checks the merge statistics; armed only while `stats` has
 //!   `verdicts on`, because every mmap and mprotect of every process hits
 //!   them). `vma_merge_new_range()`'s return
 //!   value says whether a new range merged; `vma_modify()` is the only
@@ -134,12 +134,14 @@ pub(crate) const NR_PROBES: usize = 8;
 pub(crate) const MIRROR_PROBES: u32 = 0x3f;
 /// The merge-verdict kretprobes (`vma_merge_new_range`, `vma_modify`):
 /// they cost every process an entry hit per mmap or mprotect, so they are
-/// registered only while `stats` has `verdicts on`.
+/// armed only while `stats` has `verdicts on`.
 pub(crate) const VERDICT_PROBES: u32 = 0xc0;
 
 extern "C" {
-    fn vmatrack_probes_register(mask: u32) -> c_int;
+    fn vmatrack_probes_arm(mask: u32) -> c_int;
+    fn vmatrack_probes_disarm(mask: u32);
     fn vmatrack_probes_unregister(mask: u32);
+    fn vmatrack_handlers_sync();
     fn vmatrack_probe_nmissed(i: c_int) -> usize;
     fn vmatrack_probe_hits(i: c_int) -> usize;
     fn vmatrack_probe_state(i: c_int) -> c_int;
@@ -248,23 +250,28 @@ pub(crate) fn current_cause() -> u32 {
     unsafe { vmatrack_current_cause() }
 }
 
-/// The mirror the handlers feed; null when no probe is registered.
+/// The mirror the handlers feed: set by the first [`arm`], cleared by
+/// [`unregister`] at module exit; null when no probe is registered.
 static MIRROR: AtomicPtr<Mirror> = AtomicPtr::new(ptr::null_mut());
 
-/// Registers the probes in `mask` (indices into [`PROBE_NAMES`]) and
-/// points the handlers at `m`; on failure none of `mask` is registered.
+/// Makes the probes in `mask` (indices into [`PROBE_NAMES`]) live for `m`:
+/// registers those not registered yet and re-arms those [`disarm`]ed. On
+/// failure none of those it had to register is registered.
+///
+/// Probes are registered once and stay until [`unregister`]: attaching
+/// and detaching a target patch no kernel text (`rust/probes.c` says why).
 ///
 /// # Safety
 ///
 /// `m` stays valid until [`unregister`] has returned, and it is the only
 /// mirror whose handlers are registered.
-pub(crate) unsafe fn register(m: &Mirror, mask: u32) -> kernel::error::Result {
+pub(crate) unsafe fn arm(m: &Mirror, mask: u32) -> kernel::error::Result {
     let first = MIRROR.load(Ordering::Acquire).is_null();
     MIRROR.store(ptr::from_ref(m).cast_mut(), Ordering::Release);
     // SAFETY: Registration may sleep; we are in process context (a write to
     // `target` or `stats`). The handlers it installs only use `MIRROR`, set
     // above.
-    let r = unsafe { vmatrack_probes_register(mask) };
+    let r = unsafe { vmatrack_probes_arm(mask) };
     if r != 0 {
         if first {
             MIRROR.store(ptr::null_mut(), Ordering::Release);
@@ -274,26 +281,43 @@ pub(crate) unsafe fn register(m: &Mirror, mask: u32) -> kernel::error::Result {
     Ok(())
 }
 
-/// Unregisters the probes in `mask` only (the others keep running).
-pub(crate) fn unregister_some(mask: u32) {
-    // SAFETY: Process context; unregistering what is not registered is a
-    // no-op.
-    unsafe { vmatrack_probes_unregister(mask) };
+/// Disarms the probes in `mask` (they stay registered; [`arm`] re-arms
+/// them); the others keep running.
+pub(crate) fn disarm(mask: u32) {
+    // SAFETY: Process context; disarming what is not registered or armed
+    // is a no-op.
+    unsafe { vmatrack_probes_disarm(mask) };
 }
 
-/// Unregisters every probe; once it returns no handler runs or will run.
+/// Waits until every handler running now has returned: after it, each
+/// handler sees what was published before the call (on detach: no target,
+/// so none passes its filter).
+pub(crate) fn sync_handlers() {
+    // SAFETY: Process context (a write to `target`, or module exit).
+    unsafe { vmatrack_handlers_sync() };
+}
+
+/// Waits for the drain worker to finish and keeps it from running again
+/// until a probe kicks it: on detach, once [`sync_handlers`] has made sure
+/// no handler of the old target can kick it.
+pub(crate) fn stop_worker() {
+    // SAFETY: Process context. No handler passes the filter any more, so
+    // none kicks the worker; a worker already running finishes first.
+    unsafe { vmatrack_drain_cancel() };
+}
+
+/// Unregisters every probe, at module exit; once it returns no handler
+/// runs or will run.
 ///
 /// A follow task work already queued cannot be cancelled from a module
 /// (`task_work_cancel` is not exported), so this waits until it has run: a
 /// new child runs it on its first return to user space or on exit.
 pub(crate) fn unregister() {
-    // SAFETY: Only called after a successful `register`, from process
-    // context; `unregister_kprobe` waits for running handlers.
+    // SAFETY: Process context; `unregister_kprobe` waits for running
+    // handlers, and unregistering what is not registered is a no-op.
     unsafe { vmatrack_probes_unregister(u32::MAX) };
     MIRROR.store(ptr::null_mut(), Ordering::Release);
-    // SAFETY: Process context. No probe can kick the worker any more; a
-    // worker already running finishes first.
-    unsafe { vmatrack_drain_cancel() };
+    stop_worker();
     while FOLLOW_QUEUED.load(Ordering::Acquire) {
         // SAFETY: Sleeping is allowed here (process context).
         unsafe { bindings::msleep(10) };
@@ -355,11 +379,6 @@ pub(crate) fn nmissed_total() -> usize {
     stats().map(|s| s.3).sum()
 }
 
-/// Whether the probes are live: false once [`unregister`] has begun.
-pub(crate) fn live() -> bool {
-    !MIRROR.load(Ordering::Acquire).is_null()
-}
-
 /// The mirror, if probes are live. Handlers run between `register` and
 /// `unregister`, during which the mirror is valid (`register`'s contract).
 fn mirror() -> Option<&'static Mirror> {
@@ -409,19 +428,33 @@ pub(crate) extern "C" fn vmatrack_rs_exit_mmap(mm: *mut c_void) {
     }
 }
 
+/// The attach generation now if `wants` holds, else 0 (an attached
+/// mirror's generation is never 0: every `target` write increments it
+/// first).
+fn gen_if(m: &Mirror, wants: bool) -> u64 {
+    if wants {
+        m.attach_gen()
+    } else {
+        0
+    }
+}
+
 /// Called by the `sched_post_fork` kretprobe's entry handler in the
 /// parent: `task` is the new task, with its mm and the parent's. Returns
-/// whether to follow it; the return handler then claims the follow work
-/// ([`vmatrack_rs_follow_claim`]) and queues it. Nothing is claimed here,
-/// because a return handler can be skipped (see `rust/probes.c`).
+/// 0 not to follow it, else the attach generation, which the return
+/// handler hands to [`vmatrack_rs_follow_claim`] before it queues the
+/// follow work. Nothing is claimed here, because a return handler can be
+/// skipped (see `rust/probes.c`).
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_new_task(
     task: *mut c_void,
     child_mm: *mut c_void,
     parent_mm: *mut c_void,
-) -> bool {
+) -> u64 {
     let _ = task;
-    mirror().is_some_and(|m| m.wants_child(child_mm.cast(), parent_mm.cast()))
+    mirror().map_or(0, |m| {
+        gen_if(m, m.wants_child(child_mm.cast(), parent_mm.cast()))
+    })
 }
 
 /// The one follow task work is queued or running.
@@ -432,10 +465,16 @@ static FOLLOW_QUEUED: AtomicBool = AtomicBool::new(false);
 pub(crate) static FOLLOW_STATS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 
 /// Called by the `begin_new_exec` kretprobe's entry handler with the
-/// execing task's current (old) mm: whether to re-attach after the exec.
+/// execing task's current (old) mm: 0 not to re-attach after the exec,
+/// else the attach generation (as [`vmatrack_rs_new_task`]).
 #[no_mangle]
-pub(crate) extern "C" fn vmatrack_rs_exec_begin(old_mm: *mut c_void) -> bool {
-    mirror().is_some_and(|m| m.is_target_mm(old_mm.cast()) || m.is_root_mm(old_mm.cast()))
+pub(crate) extern "C" fn vmatrack_rs_exec_begin(old_mm: *mut c_void) -> u64 {
+    mirror().map_or(0, |m| {
+        gen_if(
+            m,
+            m.is_target_mm(old_mm.cast()) || m.is_root_mm(old_mm.cast()),
+        )
+    })
 }
 
 /// The attach generation ([`Mirror::attach_gen`]) the queued follow work
@@ -443,12 +482,19 @@ pub(crate) extern "C" fn vmatrack_rs_exec_begin(old_mm: *mut c_void) -> bool {
 pub(crate) static FOLLOW_GEN: AtomicU64 = AtomicU64::new(0);
 
 /// Claims the one follow/exec task work item for the caller to queue;
-/// false (and the mirror marked stale) when it is still queued.
+/// false when a `target` write came since the entry handler saw the move
+/// (generation `gen`), or (and the mirror marked stale) when the work is
+/// still queued.
 #[no_mangle]
-pub(crate) extern "C" fn vmatrack_rs_follow_claim() -> bool {
+pub(crate) extern "C" fn vmatrack_rs_follow_claim(gen: u64) -> bool {
     let Some(m) = mirror() else {
         return false;
     };
+    // The probes stay registered across detach and attach: a return
+    // handler may belong to an entry seen by an earlier attach.
+    if gen != m.attach_gen() {
+        return false;
+    }
     FOLLOW_STATS[0].fetch_add(1, Ordering::Relaxed);
     if FOLLOW_QUEUED.swap(true, Ordering::AcqRel) {
         FOLLOW_STATS[1].fetch_add(1, Ordering::Relaxed);
@@ -457,7 +503,7 @@ pub(crate) extern "C" fn vmatrack_rs_follow_claim() -> bool {
         m.mark_stale();
         return false;
     }
-    FOLLOW_GEN.store(m.attach_gen(), Ordering::Release);
+    FOLLOW_GEN.store(gen, Ordering::Release);
     true
 }
 

@@ -114,7 +114,7 @@ impl Mirror {
     }
 
     /// Handles a write to `stats`: `reset` zeroes the counters; `verdicts
-    /// on` / `verdicts off` registers or unregisters the probes that read
+    /// on` / `verdicts off` arms or disarms the probes that read
     /// the kernel's own merge verdicts (they cost every process in the
     /// system a probe hit per mmap and mprotect, so they are off unless
     /// asked for).
@@ -134,10 +134,10 @@ impl Mirror {
             let mut st = self.state.lock();
             if st.registered && on && !st.verdicts {
                 // SAFETY: As in `write_target`: the mirror outlives its
-                // probes, which detach and `PinnedDrop` unregister.
-                unsafe { probes::register(self, probes::VERDICT_PROBES) }?;
+                // probes, which `PinnedDrop` unregisters.
+                unsafe { probes::arm(self, probes::VERDICT_PROBES) }?;
             } else if st.registered && !on {
-                probes::unregister_some(probes::VERDICT_PROBES);
+                probes::disarm(probes::VERDICT_PROBES);
             }
             st.verdicts = on;
             return Ok(());
@@ -444,9 +444,9 @@ impl Mirror {
             f,
             "# {}",
             if registered {
-                "registered"
+                "registered (from the first attach until rmmod: attach and detach patch no kernel text)"
             } else {
-                "not registered (detached)"
+                "not registered (no target since the module was loaded)"
             }
         )?;
         for (i, name, hits, missed) in probes::stats() {

@@ -199,10 +199,11 @@ struct MirrorState {
     names: NameTable,
     /// Full rebuilds of the shadow from the kernel's tree.
     resyncs: u64,
-    /// Whether the probes are registered (only while attached).
+    /// Whether the probes are registered: from the first attach to module
+    /// exit.
     registered: bool,
     /// `verdicts on` was written to `stats`: the merge-verdict probes are
-    /// registered while attached.
+    /// armed.
     verdicts: bool,
     /// The probes' total `nmissed` when the shadow was last known good.
     nmissed_seen: usize,
@@ -318,21 +319,9 @@ impl Mirror {
     /// exec, before the first user instruction: move the mirror to the
     /// current process (its mm now) and snapshot.
     pub(crate) fn follow_current(&self) {
-        // Not `lock()`: a detach holds the state lock while it waits for
-        // this work to finish (`probes::unregister`), having unpublished
-        // the mirror first. So wait for the lock only while the probes are
-        // live, and give the move up once they are going.
-        let mut st = loop {
-            if let Some(st) = self.state.try_lock() {
-                break st;
-            }
-            if !probes::live() {
-                return;
-            }
-            // SAFETY: Task work runs in process context, where sleeping is
-            // allowed.
-            unsafe { bindings::msleep(1) };
-        };
+        // No holder of the state lock waits for this work (module exit
+        // waits for it in `probes::unregister`, without the lock).
+        let mut st = self.state.lock();
         let Some(follow) = st.target.as_ref().map(|a| a.follow) else {
             return;
         };
@@ -647,17 +636,24 @@ impl Mirror {
         Ok(())
     }
 
-    /// Stops mirroring: probes off, shadow emptied.
+    /// Stops mirroring: no target published, shadow emptied. The probes
+    /// stay registered (`rust/probes.c` says why); their handlers find no
+    /// target from here on.
     fn detach(&self, st: &mut MirrorState) -> Result {
         self.follow.store(false, Ordering::Release);
         self.root_mm.store(core::ptr::null_mut(), Ordering::Release);
         self.publish(None);
-        st.root = None;
         if st.registered {
-            probes::unregister();
-            st.registered = false;
+            // Handlers that saw the old target have returned after this,
+            // and none kicks the worker again; a worker already running
+            // finishes first. A follow work item still queued finds the
+            // attach generation changed and moves nothing.
+            probes::sync_handlers();
+            probes::stop_worker();
         }
-        // No probe runs now, and no worker: what is waiting is the last.
+        st.root = None;
+        // No handler passes the filter now, and no worker runs: what is
+        // waiting is the last.
         self.drain_queued.store(false, Ordering::Release);
         st.target = None;
         st.names.clear();
@@ -706,8 +702,8 @@ impl Mirror {
         if !st.registered {
             let mask = probes::MIRROR_PROBES | Self::verdict_mask(&st);
             // SAFETY: The mirror lives in an `Arc` that outlives the probes:
-            // they are unregistered on detach and in `PinnedDrop`.
-            unsafe { probes::register(self, mask) }?;
+            // `PinnedDrop` unregisters them.
+            unsafe { probes::arm(self, mask) }?;
             st.registered = true;
         }
         let root = follow.then(|| Root {
@@ -738,10 +734,12 @@ impl Mirror {
 #[pinned_drop]
 impl PinnedDrop for Mirror {
     fn drop(self: Pin<&mut Self>) {
-        // Probes off first: after this no handler runs.
         let mut st = self.state.lock();
         let _ = self.detach(&mut st);
         drop(st);
+        // Probes off: after this no handler runs, and no follow work is
+        // queued.
+        probes::unregister();
         probes::retire_follow();
     }
 }
