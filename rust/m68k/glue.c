@@ -64,8 +64,9 @@ static struct {
 } target;
 
 static const char *const trap_names[] = {
-	"none", "out of bounds", "integer overflow", "invalid conversion",
-	"division by zero", "unreachable (a Rust panic)", "indirect call",
+	/* In the order of wasm_rt_trap_t. */
+	"none", "out of bounds", "integer overflow", "division by zero",
+	"invalid conversion", "unreachable (a Rust panic)", "indirect call",
 	"uncaught exception", "call stack exhausted",
 };
 
@@ -496,8 +497,30 @@ static const struct file_operations stats_fops = {
 	.release = rendered_release,
 };
 
-static const char probes_text[] =
-	"# no probes: m68k has no kprobes; this module mirrors by snapshot at each read\n";
+/*
+ * probes: there are none; what the file can say is how much stack the
+ * core has left (core.c bounds it).
+ */
+static int probes_open(struct inode *inode, struct file *f)
+{
+	char text[160];
+	int n = scnprintf(text, sizeof(text),
+			  "# no probes: m68k has no kprobes; this module mirrors by snapshot at each read\n");
+	unsigned long least = READ_ONCE(vt_stack_least);
+
+	if (least != ULONG_MAX)
+		n += scnprintf(text + n, sizeof(text) - n,
+			       "# stack: least left below a core function's frame: %lu bytes\n", least);
+	return rendered_put(f, text, n);
+}
+
+static const struct file_operations probes_fops = {
+	.owner = THIS_MODULE,
+	.open = probes_open,
+	.read = rendered_read,
+	.llseek = default_llseek,
+	.release = rendered_release,
+};
 
 static int vt_start(void)
 {
@@ -525,7 +548,7 @@ static int __init vmatrack_init(void)
 	}
 	vt_dir = debugfs_create_dir("vmatrack", NULL);
 	debugfs_create_file("version", 0400, vt_dir, (void *)VERSION "\n", &text_fops);
-	debugfs_create_file("probes", 0400, vt_dir, (void *)probes_text, &text_fops);
+	debugfs_create_file("probes", 0400, vt_dir, NULL, &probes_fops);
 	debugfs_create_file("target", 0600, vt_dir, NULL, &target_fops);
 	debugfs_create_file("maps", 0400, vt_dir, (void *)RENDER_MAPS, &render_fops);
 	debugfs_create_file("tree", 0400, vt_dir, (void *)RENDER_TREE, &render_fops);

@@ -25,6 +25,12 @@ typedef unsigned long vt_jmp_buf[13];
 int vt_setjmp(vt_jmp_buf buf) __attribute__((returns_twice));
 void __noreturn vt_longjmp(vt_jmp_buf buf, int val);
 
+/*
+ * The least stack left below a translated function's frame on its entry,
+ * in bytes, since load (core.c bounds it).
+ */
+extern unsigned long vt_stack_least;
+
 /* vt_trap() - the core trapped (@code: a wasm_rt_trap_t); does not return. */
 void __noreturn vt_trap(int code);
 

@@ -22,6 +22,12 @@ static int selftest_ok(void)
 	if (r > 0 && str_starts(buf_a, "TAP version 13\n1..8\n") && !str_str(buf_a, "not ok") &&
 	    str_str(buf_a, "\nok 8 no_block_leaked\n"))
 		return 1;
+	if (r < 0) {
+		char n[24];
+
+		ktap_diag("selftest: read failed: -", fmt_ulong(n, -r));
+		return 0;
+	}
 	show("selftest: ", buf_a);
 	return 0;
 }
@@ -71,13 +77,74 @@ static int region_in_maps(int i, int pages)
 	return 0;
 }
 
+/*
+ * Reads @path through in BUF-sized pieces into @buf: how many bytes and
+ * lines it has, and (when @other is open) whether @other has the same
+ * bytes. Files longer than BUF, such as maps at 5,000 VMAs, this way.
+ */
+static int stream_file(const char *path, char *buf, long other, long *bytes, long *lines)
+{
+	long fd = sys_openat(path, O_RDONLY, 0), n;
+	int same = 1;
+
+	*bytes = *lines = 0;
+	if (fd < 0)
+		return 0;
+	while ((n = sys_read(fd, buf, BUF)) > 0) {
+		*bytes += n;
+		for (long i = 0; i < n; i++)
+			*lines += buf[i] == '\n';
+		if (other >= 0) {
+			long got = 0, m;
+
+			while (got < n && (m = sys_read(other, buf_b + got, n - got)) > 0)
+				got += m;
+			same = same && got == n && !memcmp(buf, buf_b, n);
+		}
+	}
+	if (other >= 0 && sys_read(other, buf_b, 1) != 0)
+		same = 0;
+	sys_close(fd);
+	return n == 0 && same;
+}
+
+/* The shadow's maps equals /proc/PID/maps, however long; @lines: its lines. */
+static int big_maps_equal(long *lines)
+{
+	long other = sys_openat(proc_maps, O_RDONLY, 0), bytes;
+	int ok;
+
+	if (other < 0)
+		return 0;
+	ok = stream_file(DBG "maps", buf_a, other, &bytes, lines);
+	sys_close(other);
+	return ok;
+}
+
+/* The least stack the core had left, from `probes`; -1 if not shown. */
+static long stack_least(void)
+{
+	const char *l;
+	long v;
+
+	if (read_file(DBG "probes", buf_t, BUF) <= 0 ||
+	    !(l = str_str(buf_t, "\n# stack: least left below a core function's frame: ")))
+		return -1;
+	l += str_len("\n# stack: least left below a core function's frame: ");
+	if (*l < '0' || *l > '9')
+		return -1;
+	for (v = 0; *l >= '0' && *l <= '9'; l++)
+		v = v * 10 + (*l - '0');
+	return v;
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	long v, r, addr;
 	int ok;
 
 	(void)argc, (void)argv, (void)envp;
-	if (suite_start("nommu_m68k_suite", 19))
+	if (suite_start("nommu_m68k_suite", 20))
 		return 1;
 
 	/* 2 */
@@ -188,7 +255,34 @@ int main(int argc, char **argv, char **envp)
 	}
 	ktap_result(ok, "a shared writable mapping shows as rw-S, as nommu's /proc does", NULL);
 
-	/* 17 */
+	/*
+	 * 17: the core's stack bound (rust/m68k/core.c) at 5,000 VMAs, under
+	 * the kernel's SCHED_STACK_END_CHECK: maps, check and selftest run
+	 * the core's deepest paths, and none may trap.
+	 */
+	v = target_do('B');
+	{
+		long lines = 0, least;
+		char want[48], n[24];
+
+		ok = v == MANY && big_maps_equal(&lines) && lines >= MANY;
+		if (!ok) {
+			ktap_diag(v < 0 ? "B answered -" : "B answered ", fmt_ulong(n, v < 0 ? -v : v));
+			ktap_diag("maps lines: ", fmt_ulong(n, lines));
+			if (read_file(DBG "maps", buf_a, BUF) > 0)
+				show("maps: ", buf_a);
+		}
+		memcpy(want, "\nok vmas=", 10);
+		fmt_ulong(want + 9, lines);
+		ok = ok && read_file(DBG "check", buf_a, BUF) > 0 && str_str(buf_a, want);
+		ok = ok && selftest_ok();
+		least = stack_least();
+		ktap_diag("least stack left below a core frame, bytes: ", least < 0 ? "not shown" : fmt_ulong(n, least));
+		ok = ok && least >= 2048 && target_do('b') == 0 && maps_equal();
+	}
+	ktap_result(ok, "5,000 VMAs: maps, check and selftest run within the core's stack bound", NULL);
+
+	/* 18 */
 	v = target_do('U');
 	ok = v == 0 && maps_equal();
 	target_do('q');
@@ -202,7 +296,7 @@ int main(int argc, char **argv, char **envp)
 		show("target: ", buf_t);
 	ktap_result(ok, "the target unmaps the rest and exits: state=exited", NULL);
 
-	/* 18 */
+	/* 19 */
 	ok = write_target("none\n") == 0 && read_file(DBG "target", buf_t, BUF) > 0 &&
 	     str_str(buf_t, " state=detached vmas=0 ") && read_file(DBG "maps", buf_a, BUF) == 0 &&
 	     sys_delete_module("vmatrack", O_NONBLOCK) == 0;

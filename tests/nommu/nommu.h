@@ -110,6 +110,11 @@ typedef __UINTPTR_TYPE__ uintptr_t;
 #else
 #define PAGE 4096UL
 #endif
+/*
+ * nommu_target's B command: this many one-page regions, each its own VMA
+ * (nommu never merges), for the core's stack bound on m68k.
+ */
+#define MANY 5000
 
 #define EPERM 1
 #define ENOENT 2

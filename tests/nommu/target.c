@@ -14,6 +14,9 @@
  *   U  unmap the remaining regions (region 5 as its pieces, and S's)
  *   S  map 2 pages of a ramfs file shared and writable (RESULT: its
  *      address): nommu maps that file's pages directly, with VM_SHARED
+ *   B  map MANY one-page private anonymous regions (RESULT: how many, or
+ *      -errno with none left mapped)
+ *   b  unmap the B regions
  *   0..5  report region N's address (0 once unmapped)
  *   q  exit 0
  * It starts by answering "k 0" once it is ready.
@@ -98,6 +101,46 @@ static long map_shared(void)
 	return r;
 }
 
+/* The B regions' addresses, in a mapped array (see suite.h on -mpcrel). */
+static void **many;
+
+static long unmap_many(void)
+{
+	long r = 0;
+
+	if (!many)
+		return 0;
+	for (int i = 0; i < MANY; i++)
+		if (many[i] && !r)
+			r = sys_munmap(many[i], PAGE);
+	sys_munmap(many, MANY * sizeof(*many));
+	many = NULL;
+	return r;
+}
+
+static long map_many(void)
+{
+	many = sys_mmap(NULL, MANY * sizeof(*many), PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if ((unsigned long)many > -4096UL) {
+		long e = (long)many;
+
+		many = NULL;
+		return e;
+	}
+	for (int i = 0; i < MANY; i++) {
+		void *p = sys_mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if ((unsigned long)p > -4096UL) {
+			unmap_many();
+			return (long)p;
+		}
+		many[i] = p;
+	}
+	return MANY;
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	int in, out;
@@ -125,6 +168,8 @@ int main(int argc, char **argv, char **envp)
 			ack(out, sys_munmap((char *)region[5] + 2 * PAGE, PAGE));
 			break;
 		case 'S': ack(out, map_shared()); break;
+		case 'B': ack(out, map_many()); break;
+		case 'b': ack(out, unmap_many()); break;
 		case 'U':
 			if (shared && (unsigned long)shared < -4096UL)
 				sys_munmap(shared, 2 * PAGE);
