@@ -14,6 +14,7 @@
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/rmap.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/stddef.h>
@@ -119,6 +120,23 @@ static u64 mpol_fingerprint(const struct mempolicy *pol)
 }
 #endif
 
+/*
+ * Whether no other process can reach @av's pages through it: @av is its own
+ * root and has no child anon_vmas (num_children counts @av itself: see
+ * struct anon_vma). A fork gives the child anon_vmas whose parent and root
+ * are the parent's; after that the parent's counts 2 or more until the
+ * children are gone. Read without the anon_vma's lock: a count for
+ * statistics (the merge what-if), not for a decision.
+ */
+static bool anon_vma_unshared(struct anon_vma *av)
+{
+#ifdef CONFIG_MMU
+	return av && READ_ONCE(av->root) == av && READ_ONCE(av->num_children) == 1;
+#else
+	return false;
+#endif
+}
+
 /**
  * vmatrack_merge_attrs() - what the merge rules compare that Rust cannot read.
  * @vma: a VMA whose mm's mmap lock the caller holds (or a VMA being stored,
@@ -139,4 +157,35 @@ void vmatrack_merge_attrs(struct vm_area_struct *vma, struct vmatrack_merge_attr
 	out->anon_pgoff = vma_start_anon_pgoff(vma);
 	out->anon_vma_fork_child = vma->anon_vma && !list_is_singular(&vma->anon_vma_chain);
 	out->uffd_no_event_remap = vma_has_uffd_without_event_remap(vma);
+	out->anon_vma_unshared = anon_vma_unshared(vma->anon_vma);
+}
+
+/**
+ * vmatrack_max_map_count() - the sysctl vm.max_map_count.
+ *
+ * sysctl_max_map_count is not exported in 7.3, so this reads what user
+ * space reads, /proc/sys/vm/max_map_count.
+ *
+ * Context: process context; sleeps.
+ * Return: the value, or a negative errno (no procfs mounted there, say).
+ */
+long vmatrack_max_map_count(void)
+{
+	struct file *f = filp_open("/proc/sys/vm/max_map_count", O_RDONLY, 0);
+	char buf[24] = {};
+	loff_t pos = 0;
+	unsigned long v;
+	ssize_t n;
+	int ret;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
+	filp_close(f, NULL);
+	if (n < 0)
+		return n;
+	ret = kstrtoul(strim(buf), 10, &v);
+	if (ret)
+		return ret;
+	return min_t(unsigned long, v, LONG_MAX);
 }

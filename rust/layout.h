@@ -12,6 +12,7 @@ struct vmatrack_merge_attrs {
 	u64 anon_pgoff;
 	bool anon_vma_fork_child;
 	bool uffd_no_event_remap;
+	bool anon_vma_unshared;
 };
 
 #define VMATRACK_NR_OFFSETS 38
@@ -21,5 +22,6 @@ struct vmatrack_merge_attrs {
 extern const unsigned long vmatrack_c_offsets[VMATRACK_NR_OFFSETS];
 void vmatrack_task_comm(struct task_struct *task, char *buf);
 void vmatrack_merge_attrs(struct vm_area_struct *vma, struct vmatrack_merge_attrs *out);
+long vmatrack_max_map_count(void);
 
 #endif /* VMATRACK_LAYOUT_H */

@@ -15,6 +15,7 @@
 #include <linux/maple_tree.h>
 #include <linux/module.h>
 #include <linux/ptrace.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
@@ -154,7 +155,7 @@ u64 vmatrack_rs_exec_begin(void *old_mm);
 bool vmatrack_rs_follow_claim(u64 gen);
 void vmatrack_rs_follow_failed(void);
 void vmatrack_rs_follow_here(void);
-void vmatrack_rs_kernel_merge(bool existing);
+void vmatrack_rs_merge_attempt(bool existing, bool merged, u64 ns, unsigned int cause);
 
 /*
  * A store into a maple tree, at the entry of probe @which's function: when
@@ -289,15 +290,38 @@ static int exec_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
  * (mprotect, madvise, mlock, prctl, mbind, uffd) leaves vmg->state at
  * VMA_MERGE_SUCCESS when vma_merge_existing_range() merged. vmg lives in
  * the caller's frame, so it is still there when vma_modify() returns.
+ *
+ * Each attempt is also timed, entry to return: for vma_merge_new_range()
+ * the examination and, when it merges, the merge; for vma_modify() the
+ * examination and the merge, or the split that replaces it. local_clock()
+ * is per CPU and the task may move between entry and return (both may
+ * allocate and sleep), so a difference below 0 counts as 0.
  */
+struct merge_data {
+	struct vma_merge_struct *vmg;
+	u64 t0;
+	unsigned int cause;
+};
+
 static int merge_entry(struct kretprobe_instance *ri, struct pt_regs *regs, int which)
 {
 	struct vma_merge_struct *vmg = (void *)regs_get_kernel_argument(regs, 0);
+	struct merge_data *d = (void *)ri->data;
 
 	if (!hit(which) || !is_target_mm(vmg->mm))
 		return 1;
-	*(struct vma_merge_struct **)ri->data = vmg;
+	d->vmg = vmg;
+	d->cause = vmatrack_current_cause();
+	d->t0 = local_clock();
 	return 0;
+}
+
+/* How long the attempt took, in ns (see above). */
+static u64 merge_ns(const struct merge_data *d)
+{
+	u64 now = local_clock();
+
+	return now > d->t0 ? now - d->t0 : 0;
 }
 
 static int merge_new_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -316,26 +340,28 @@ static int modify_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
  */
 static int merge_new_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct vma_merge_struct *vmg = *(struct vma_merge_struct **)ri->data;
+	struct merge_data *d = (void *)ri->data;
+	u64 ns = merge_ns(d);
 
-	if (regs_return_value(regs) && is_target_mm(vmg->mm))
-		vmatrack_rs_kernel_merge(false);
+	if (is_target_mm(d->vmg->mm))
+		vmatrack_rs_merge_attempt(false, regs_return_value(regs) != 0, ns, d->cause);
 	return 0;
 }
 
 static int modify_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct vma_merge_struct *vmg = *(struct vma_merge_struct **)ri->data;
+	struct merge_data *d = (void *)ri->data;
+	u64 ns = merge_ns(d);
 
-	if (vmg->state == VMA_MERGE_SUCCESS && is_target_mm(vmg->mm))
-		vmatrack_rs_kernel_merge(true);
+	if (is_target_mm(d->vmg->mm))
+		vmatrack_rs_merge_attempt(true, d->vmg->state == VMA_MERGE_SUCCESS, ns, d->cause);
 	return 0;
 }
 #endif /* CONFIG_MMU */
 
 /**
  * vmatrack_current_cause() - the system call current is in, as vmatrack's
- * Cause (rust/engine/merge.rs, in Cause::ALL order).
+ * Cause (rust/engine/merge/stats.rs, in Cause::ALL order).
  *
  * The __NR_* numbers are per-arch C macros, so the mapping is made here.
  * Return: 0 when not in a system call (kernel thread, or none in the
@@ -419,13 +445,13 @@ static struct kretprobe krp_merge_new = {
 	.kp.symbol_name = "vma_merge_new_range",
 	.entry_handler = merge_new_entry,
 	.handler = merge_new_ret,
-	.data_size = sizeof(struct vma_merge_struct *),
+	.data_size = sizeof(struct merge_data),
 };
 static struct kretprobe krp_modify = {
 	.kp.symbol_name = "vma_modify",
 	.entry_handler = modify_entry,
 	.handler = modify_ret,
-	.data_size = sizeof(struct vma_merge_struct *),
+	.data_size = sizeof(struct merge_data),
 };
 #endif
 

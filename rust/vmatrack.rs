@@ -98,6 +98,8 @@ struct Vmatrack {
     _check: RawFile<ShowFn<Arc<Mirror>>>,
     _events: RawFile<ShowFn<Arc<Mirror>>>,
     _probes: RawFile<ShowFn<Arc<Mirror>>>,
+    _whatif: RawFile<ShowFn<Arc<Mirror>>>,
+    _summary: RawFile<ShowFn<Arc<Mirror>>>,
     // Dropped last: files go before their directory.
     _dir: debugfs::Dir,
     // Last of all: nothing of ours may run or wait in a queue after unload.
@@ -156,7 +158,9 @@ impl kernel::Module for Vmatrack {
             _tree: ShowFn::file(DIR, c"tree", mirror.clone(), mirror::show_tree)?,
             _check: ShowFn::file(DIR, c"check", mirror.clone(), mirror::show_check)?,
             _events: ShowFn::file(DIR, c"events", mirror.clone(), mirror::show_events)?,
-            _probes: ShowFn::file(DIR, c"probes", mirror, mirror::show_probes)?,
+            _probes: ShowFn::file(DIR, c"probes", mirror.clone(), mirror::show_probes)?,
+            _whatif: ShowFn::file(DIR, c"whatif", mirror.clone(), mirror::show_whatif)?,
+            _summary: ShowFn::file(DIR, c"summary", mirror, mirror::show_summary)?,
             _dir,
             _quiesce,
             _node_cache,

@@ -52,6 +52,10 @@ echo "== target"
 cat $D/target
 echo "== check"
 cat $D/check
+echo "== summary (the one screen to read first)"
+cat $D/summary
+echo "== whatif (what the anon-VMA merge RFC's relaxed rules would save now; the kernel's merge attempts, timed)"
+cat $D/whatif
 echo "== stats (merges made and missed since the attach; names in the README)"
 cat $D/stats
 echo "== unmerged (first 15 of $(wc -l <$D/unmerged) touching pairs that stay separate, with the reasons)"

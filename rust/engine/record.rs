@@ -121,6 +121,11 @@ pub struct MergeAttrs {
     /// `vma_has_uffd_without_event_remap(vma)`: a userfaultfd context
     /// without `UFFD_FEATURE_EVENT_REMAP`, which mremap() would clear.
     pub uffd_no_event_remap: bool,
+    /// The VMA's `anon_vma` is its own root and has no children
+    /// (`av->root == av && av->num_children == 1`, the 1 being itself): no
+    /// other process can hold its pages through it. False when there is
+    /// no `anon_vma`. Only the what-if of relaxed merge rules reads it.
+    pub anon_vma_unshared: bool,
 }
 
 /// `vm_flags` bits the maps file shows (same values on every architecture).
@@ -139,14 +144,18 @@ pub mod vm_flags {
 
 impl VmaRecord {
     /// `self` with the fields a page fault sets under the mmap *read* lock
-    /// (`anon_vma`, and with it whether it is a fork child's) taken from
-    /// `kernel`: no probe sees them change, so comparisons with the
-    /// kernel's tree refresh them instead of calling them divergent.
+    /// (`anon_vma`, and with it whether it is a fork child's and whether
+    /// it is unshared) taken from `kernel`: no probe sees them change, so
+    /// comparisons with the kernel's tree refresh them instead of calling
+    /// them divergent. Whether the `anon_vma` is unshared also changes
+    /// when the target forks or a child exits, with no store in the
+    /// target's tree.
     pub fn with_fault_fields_of(self, kernel: &VmaRecord) -> VmaRecord {
         VmaRecord {
             anon_vma: kernel.anon_vma,
             merge: MergeAttrs {
                 anon_vma_fork_child: kernel.merge.anon_vma_fork_child,
+                anon_vma_unshared: kernel.merge.anon_vma_unshared,
                 ..self.merge
             },
             ..self

@@ -21,6 +21,16 @@ extern "C" {
     fn vmatrack_task_comm(task: *mut c_void, buf: *mut u8);
     // The VMA as `void *` too: bindgen's `vm_area_struct` is not FFI-safe.
     fn vmatrack_merge_attrs(vma: *mut c_void, out: *mut CMergeAttrs);
+    fn vmatrack_max_map_count() -> core::ffi::c_long;
+}
+
+/// The sysctl `vm.max_map_count`, if it can be read (`rust/layout.c` says
+/// how: the variable is not exported).
+pub(crate) fn max_map_count() -> Option<u64> {
+    // SAFETY: Process context (a debugfs read); the C opens and reads a
+    // procfs file.
+    let v = unsafe { vmatrack_max_map_count() };
+    u64::try_from(v).ok()
 }
 
 /// `struct vmatrack_merge_attrs` of `rust/layout.h`.
@@ -31,6 +41,7 @@ struct CMergeAttrs {
     anon_pgoff: u64,
     anon_vma_fork_child: bool,
     uffd_no_event_remap: bool,
+    anon_vma_unshared: bool,
 }
 
 /// What the merge rules compare that bindgen cannot reach (an opaque
@@ -44,6 +55,8 @@ pub(crate) struct VmaMergeAttrs {
     pub(crate) anon_vma_fork_child: bool,
     /// `vma_has_uffd_without_event_remap()`.
     pub(crate) uffd_no_event_remap: bool,
+    /// The `anon_vma` is its own root with no children (`rust/layout.c`).
+    pub(crate) anon_vma_unshared: bool,
 }
 
 /// Reads [`VmaMergeAttrs`] of `vma`.
@@ -60,6 +73,7 @@ pub(crate) unsafe fn merge_attrs(vma: *const bindings::vm_area_struct) -> VmaMer
         anon_pgoff: c.anon_pgoff,
         anon_vma_fork_child: c.anon_vma_fork_child,
         uffd_no_event_remap: c.uffd_no_event_remap,
+        anon_vma_unshared: c.anon_vma_unshared,
     }
 }
 

@@ -403,12 +403,19 @@ pub(crate) extern "C" fn vmatrack_rs_store(
     }
 }
 
-/// The kernel merged in the target's mm: a new range
-/// (`vma_merge_new_range()`) or an existing one (`vma_modify()`).
+/// A merge attempt of the kernel in the target's mm ended: a new range
+/// (`vma_merge_new_range()`) or an existing one (`vma_modify()`), whether
+/// it merged, how long it took in ns, and the system call it was in
+/// (numbered as [`crate::engine::merge::Cause::ALL`]).
 #[no_mangle]
-pub(crate) extern "C" fn vmatrack_rs_kernel_merge(existing: bool) {
+pub(crate) extern "C" fn vmatrack_rs_merge_attempt(
+    existing: bool,
+    merged: bool,
+    ns: u64,
+    cause: u32,
+) {
     if let Some(m) = mirror() {
-        m.on_kernel_merge(existing);
+        m.on_merge_attempt(existing, merged, ns, cause);
     }
 }
 

@@ -101,6 +101,7 @@ pub(crate) unsafe fn read_vma(
                 .anon_pgoff
                 .wrapping_sub((r.start() >> bindings::PAGE_SHIFT) as u64),
             uffd_no_event_remap: m.uffd_no_event_remap,
+            anon_vma_unshared: m.anon_vma_unshared,
         },
     };
     (r.start(), r.end(), rec)

@@ -189,11 +189,36 @@ static const char *reasons_at(void *boundary, char *out, size_t size)
 		sp = strchr(sp + 1, ' ');
 		if (!sp)
 			break;
-		end = strchr(sp + 1, '\n');
+		/* The reasons end at the ids (" anon_vma=ID/ID file=ID/ID"). */
+		end = strpbrk(sp + 1, " \n");
 		snprintf(out, size, "%.*s", (int)(end ? end - sp - 1 : (long)strlen(sp + 1)), sp + 1);
 		break;
 	}
 	return out;
+}
+
+/*
+ * The anon_vma ids `unmerged` prints for the pair whose second VMA starts
+ * at `boundary`: 0 and both copied (each "-" or 12 hex digits), or -1.
+ */
+static int anon_ids_at(void *boundary, char prev[16], char next[16])
+{
+	char key[40], *l;
+
+	snprintf(key, sizeof(key), " %08lx-", (unsigned long)boundary);
+	if (slurp(D "unmerged") < 0)
+		return -1;
+	for (l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		char *sp = strchr(l, ' '), *a;
+
+		if (!sp || strncmp(sp, key, strlen(key)))
+			continue;
+		a = strstr(sp, " anon_vma=");
+		if (!a || sscanf(a, " anon_vma=%15[^/]/%15s", prev, next) != 2)
+			return -1;
+		return 0;
+	}
+	return -1;
 }
 
 /* Eight pages of empty space, where nothing else will be mapped. */
@@ -560,6 +585,212 @@ TEST(munmap_removes)
 	s = read_stats();
 	EXPECT_EQ(1, s.removed);
 	EXPECT_TRUE(count_agrees(&s, n));
+}
+
+/* ---- what relaxed rules would merge (`whatif`) ---- */
+
+/* One rule set's line of `whatif`: the counts a test looks at. */
+struct whatif {
+	long touching, fixed, saved, sharing;
+};
+
+/* The number after " KEY=" in the line at @l; -1 if absent. */
+static long line_field(const char *l, const char *key)
+{
+	const char *end = strchr(l, '\n');
+	char k[40];
+	const char *p;
+
+	snprintf(k, sizeof(k), " %s=", key);
+	p = strstr(l, k);
+	if (!p || (end && p > end))
+		return -1;
+	return strtol(p + strlen(k), NULL, 10);
+}
+
+/* `whatif`'s counts under @rules (none, r1, r2, r1+r2); -1s if missing. */
+static struct whatif whatif_of(const char *rules)
+{
+	struct whatif w = { -1, -1, -1, -1 };
+	char key[32];
+	char *l;
+
+	snprintf(key, sizeof(key), "rules=%s vmas=", rules);
+	if (slurp(D "whatif") < 0)
+		return w;
+	for (l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (strncmp(l, key, strlen(key)))
+			continue;
+		w.touching = line_field(l, "touching");
+		w.fixed = line_field(l, "fixed");
+		w.saved = line_field(l, "saved");
+		w.sharing = line_field(l, "blocked_by_sharing");
+		break;
+	}
+	return w;
+}
+
+/* The four rule sets' counts, in `whatif`'s order. */
+static void whatif_all(struct whatif w[4])
+{
+	static const char *const sets[] = { "none", "r1", "r2", "r1+r2" };
+
+	for (int i = 0; i < 4; i++)
+		w[i] = whatif_of(sets[i]);
+}
+
+/*
+ *  . |A  A| . . .   two pages, both faulted: one VMA, one anon_vma
+ *  . |A| . . |A'|   mremap the second page away: its page offset stays
+ *  |A'|A| . . . .   ... and to the page in front of A: the same anon_vma,
+ *                   but the offsets do not follow the addresses: pgoff.
+ *                   R1 (a moved VMA's offset follows its address) merges
+ *                   them; R2 alone does not (the anon_vma is the same).
+ */
+TEST(whatif_r1_moved_page_in_front_of_its_old_neighbour)
+{
+	struct whatif w0[4], w1[4];
+	char r[256], a[16], b[16];
+	char *p;
+
+	ASSERT_EQ(0, attach_self());
+	ASSERT_NE(NULL, p = hole());
+	ASSERT_EQ(p + 2 * page, at(p + 2 * page, 2, RW));
+	p[2 * page] = 1;
+	p[3 * page] = 2;
+	ASSERT_EQ(p + 6 * page, mremap(p + 3 * page, page, page,
+				       MREMAP_MAYMOVE | MREMAP_FIXED, p + 6 * page));
+	whatif_all(w0);
+	ASSERT_EQ(p + page, mremap(p + 6 * page, page, page,
+				   MREMAP_MAYMOVE | MREMAP_FIXED, p + page));
+	whatif_all(w1);
+	reasons_at(p + 2 * page, r, sizeof(r));
+	EXPECT_STREQ("pgoff", r);
+	/* One anon_vma: the same opaque id on both sides. */
+	ASSERT_EQ(0, anon_ids_at(p + 2 * page, a, b));
+	EXPECT_EQ(12U, strlen(a));
+	EXPECT_STREQ(a, b);
+	EXPECT_EQ(w0[0].touching + 1, w1[0].touching);
+	EXPECT_EQ(w0[0].saved, w1[0].saved);
+	EXPECT_EQ(w0[1].saved + 1, w1[1].saved);
+	EXPECT_EQ(w0[2].saved, w1[2].saved);
+	EXPECT_EQ(w0[3].saved + 1, w1[3].saved);
+}
+
+/*
+ *  . |A| . |B| . .  each page faulted on its own: two anon_vmas
+ *  . |A  A|B| . .   mremap A to two pages in place: it touches B, and
+ *                   only the anon_vmas differ (the offsets follow the
+ *                   addresses). R2 (two unshared anon_vmas may merge)
+ *                   merges them; R1 alone does not.
+ */
+TEST(whatif_r2_two_anon_vmas_made_touching)
+{
+	struct whatif w0[4], w1[4];
+	char r[256], a[16], b[16];
+	char *p;
+
+	ASSERT_EQ(0, attach_self());
+	ASSERT_NE(NULL, p = hole());
+	ASSERT_EQ(p + page, at(p + page, 1, RW));
+	ASSERT_EQ(p + 3 * page, at(p + 3 * page, 1, RW));
+	p[page] = 1;
+	p[3 * page] = 2;
+	whatif_all(w0);
+	ASSERT_EQ(p + page, mremap(p + page, page, 2 * page, 0));
+	whatif_all(w1);
+	reasons_at(p + 3 * page, r, sizeof(r));
+	EXPECT_STREQ("anon_vma", r);
+	/* Two anon_vmas: two ids. */
+	ASSERT_EQ(0, anon_ids_at(p + 3 * page, a, b));
+	EXPECT_EQ(12U, strlen(a));
+	EXPECT_EQ(12U, strlen(b));
+	EXPECT_STRNE(a, b);
+	EXPECT_EQ(w0[0].saved, w1[0].saved);
+	EXPECT_EQ(w0[1].saved, w1[1].saved);
+	EXPECT_EQ(w0[2].saved + 1, w1[2].saved);
+	EXPECT_EQ(w0[3].saved + 1, w1[3].saved);
+}
+
+/*
+ *  . |A  A|B| . .   as above, then fork: the child's anon_vmas hang off
+ *                   A's and B's, which are shared from then on. R2 no
+ *                   longer merges the pair: blocked by sharing, the
+ *                   RFC's "1-3 %" class.
+ */
+TEST(whatif_fork_blocks_r2_by_sharing)
+{
+	struct whatif w0[4], w1[4];
+	int go[2], st;
+	char *p;
+	pid_t c;
+
+	ASSERT_EQ(0, attach_self());
+	ASSERT_NE(NULL, p = hole());
+	ASSERT_EQ(p + page, at(p + page, 1, RW));
+	ASSERT_EQ(p + 3 * page, at(p + 3 * page, 1, RW));
+	p[page] = 1;
+	p[3 * page] = 2;
+	ASSERT_EQ(p + page, mremap(p + page, page, 2 * page, 0));
+	ASSERT_EQ(0, pipe(go));
+	whatif_all(w0);
+	c = fork();
+	ASSERT_LE(0, c);
+	if (c == 0) {
+		char b;
+
+		close(go[1]);
+		_exit(read(go[0], &b, 1) == 0 ? 0 : 1);
+	}
+	close(go[0]);
+	whatif_all(w1);
+	close(go[1]);
+	ASSERT_EQ(c, waitpid(c, &st, 0));
+	/* Our pair at least, and whatever else the fork made shared. */
+	EXPECT_GE(w0[2].saved - 1, w1[2].saved);
+	EXPECT_LE(w0[2].sharing + 1, w1[2].sharing);
+	EXPECT_EQ(w0[2].touching, w1[2].touching);
+}
+
+/* `whatif`'s attempts line for @kind and @cause: tried and merged. */
+static int attempts_of(const char *kind, const char *cause, long *tried, long *merged)
+{
+	char key[64];
+	char *l;
+
+	snprintf(key, sizeof(key), "attempts kind=%s cause=%s ", kind, cause);
+	*tried = *merged = 0;
+	if (slurp(D "whatif") < 0)
+		return -1;
+	l = strstr(buf, key);
+	if (!l)
+		return 0; /* no attempt of that kind: no line */
+	*tried = line_field(l, "tried");
+	*merged = line_field(l, "merged");
+	return 0;
+}
+
+/*
+ *  . |A| . . . .    before
+ *  . |A A| . . .    mmap next to A: the kernel's attempt merges
+ *  . |A A| . |B|    mmap with no neighbour: its attempt fails
+ *                   `whatif` counts both, as mmap, and times them
+ */
+TEST(attempts_counted_per_syscall)
+{
+	long tried, merged;
+	char *p;
+
+	ASSERT_EQ(0, attach_self());
+	ASSERT_NE(NULL, p = hole());
+	ASSERT_EQ(p + page, at(p + page, 1, RW));
+	ASSERT_LE(0, reset());
+	ASSERT_EQ(p + 2 * page, at(p + 2 * page, 1, RW));
+	ASSERT_EQ(p + 5 * page, at(p + 5 * page, 1, RW));
+	ASSERT_EQ(0, attempts_of("new", "mmap", &tried, &merged));
+	EXPECT_EQ(2, tried);
+	EXPECT_EQ(1, merged);
+	EXPECT_NE(NULL, strstr(buf, "\nattempts kind=all cause=all tried=2 merged=1 failed=1 "));
 }
 
 /* ---- why touching VMAs stay apart: one reason per test ---- */

@@ -5,11 +5,14 @@
 use core::{fmt, sync::atomic::Ordering};
 use kernel::{mm::MmWithUser, prelude::*, sync::Arc, uaccess::UserSliceReader};
 
-use super::{spin, Mirror, MirrorState, Range, MAPS_FORMAT, USER_TOP};
+use super::{spin, Mirror, MirrorState, Range, MAPS_FORMAT, MERGE_ARCH, USER_TOP};
 use crate::engine::{
     events::Outcome,
     maps::{vma_name, write_line, write_pad, write_prefix, VmaName},
-    merge::{unmerged_reasons, write_stats, write_unmerged_line, Totals},
+    merge::{
+        unmerged_reasons, write_attempts, write_stats, write_unmerged_line, write_whatif, Placed,
+        Summary, SummaryHead, Totals, WhatIf,
+    },
     record::VmaRecord,
 };
 use crate::glue::{
@@ -63,8 +66,8 @@ impl Mirror {
         let Some(((pf, pl, prev), (nf, nl, next))) = self.touching_pair(from, &g) else {
             return Ok(());
         };
-        let reasons = unmerged_reasons(&prev, pf, pl, &next, nf, nl);
-        write_unmerged_line(f, pf, pl, nf, nl, &reasons)
+        let reasons = unmerged_reasons(&MERGE_ARCH, &prev, pf, pl, &next, nf, nl);
+        write_unmerged_line(f, &MERGE_ARCH, pf, pl, nf, nl, &reasons, (&prev, &next))
     }
 
     /// Renders `stats`: counters since the last reset, totals of now.
@@ -85,7 +88,7 @@ impl Mirror {
             let mut from = 0;
             while let Some(((pf, pl, prev), (nf, nl, next))) = self.touching_pair(from, &g) {
                 totals.touching_pairs += 1;
-                let reasons = unmerged_reasons(&prev, pf, pl, &next, nf, nl);
+                let reasons = unmerged_reasons(&MERGE_ARCH, &prev, pf, pl, &next, nf, nl);
                 if !reasons.is_eligible() {
                     totals.unmerged_pairs += 1;
                 }
@@ -149,6 +152,7 @@ impl Mirror {
         spin(|| self.live.try_lock())?.merge.reset();
         self.kernel_new_merges.store(0, Ordering::Relaxed);
         self.kernel_existing_merges.store(0, Ordering::Relaxed);
+        self.reset_attempts();
         Ok(())
     }
 
@@ -161,11 +165,90 @@ impl Mirror {
         }
     }
 
+    /// Calls `f` with every VMA of the shadow, in address order, under one
+    /// read-side critical section.
+    fn each_shadow_vma(&self, mut f: impl FnMut(Placed<'_>)) {
+        let g = self.shadow.platform().read_lock();
+        let mut from = 0;
+        while let Some((first, last, rec)) = self.shadow.find(from, usize::MAX, &g) {
+            f(Placed {
+                rec: &rec,
+                first,
+                last,
+            });
+            match last.checked_add(1) {
+                Some(n) => from = n,
+                None => break,
+            }
+        }
+    }
+
+    /// Renders `whatif`: what two relaxed merge rules would save in the
+    /// target now (`crate::engine::merge::WhatIf` says how it counts).
+    fn show_whatif(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut st = self.state.lock();
+        // Every attribute re-read: whether an anon_vma is shared changes
+        // with forks and exits elsewhere, which no probe of ours sees.
+        let r = self.prepare_all(&mut st);
+        self.stale_line(f, &r)?;
+        if matches!(r, Ok(false)) {
+            return writeln!(f, "# no live target");
+        }
+        let mut w = WhatIf::new(&MERGE_ARCH);
+        self.each_shadow_vma(|v| w.push(v));
+        let verdicts = st.verdicts;
+        drop(st);
+        write_whatif(f, &w.finish())?;
+        if verdicts {
+            write_attempts(f, &self.attempt_counts())
+        } else {
+            writeln!(
+                f,
+                "# attempts: not counted (write 'verdicts on' to stats: the probes on the kernel's merge attempts)"
+            )
+        }
+    }
+
+    /// Renders `summary`: the one screen to read first.
+    fn show_summary(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut st = self.state.lock();
+        let r = self.prepare_all(&mut st);
+        self.stale_line(f, &r)?;
+        let mut target = TextBuf::<192>::new();
+        self.target_line(&st, &r, &mut target)?;
+        let merges_after =
+            spin(|| self.live.try_lock().map(|live| live.merge.merges_after)).unwrap_or_default();
+        let mut s = Summary::new(&MERGE_ARCH);
+        if matches!(r, Ok(true)) {
+            self.each_shadow_vma(|v| s.push(v));
+        }
+        drop(st);
+        s.write(
+            f,
+            &SummaryHead {
+                target: target.as_str(),
+                max_map_count: crate::glue::layout::max_map_count(),
+                merges_after: &merges_after,
+            },
+        )
+    }
+
     /// Renders `target`.
     fn show_target(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut st = self.state.lock();
         let r = self.prepare(&mut st);
         self.stale_line(f, &r)?;
+        self.target_line(&st, &r, f)
+    }
+
+    /// Writes `target`'s line, `r` being how bringing the shadow up to
+    /// date went.
+    fn target_line(
+        &self,
+        st: &MirrorState,
+        r: &Result<bool>,
+        f: &mut impl fmt::Write,
+    ) -> fmt::Result {
         let g = self.shadow.platform().read_lock();
         // Not the `Live` lock: a probe of the running target may hold it.
         let events = self.events_total.load(Ordering::Relaxed);
@@ -580,4 +663,54 @@ pub(crate) fn show_events(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::R
 /// `probes` read callback.
 pub(crate) fn show_probes(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     m.show_probes(f)
+}
+
+/// `whatif` read callback.
+pub(crate) fn show_whatif(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    m.show_whatif(f)
+}
+
+/// `summary` read callback.
+pub(crate) fn show_summary(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    m.show_summary(f)
+}
+
+/// A fixed-size text buffer that a formatter can write into: what does not
+/// fit is cut off (the summary's copy of the `target` line).
+struct TextBuf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> TextBuf<N> {
+    fn new() -> Self {
+        TextBuf {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+
+    /// The text written so far (up to the last whole character).
+    fn as_str(&self) -> &str {
+        let b = self.buf.get(..self.len).unwrap_or(&[]);
+        match core::str::from_utf8(b) {
+            Ok(s) => s,
+            Err(e) => core::str::from_utf8(b.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or(""),
+        }
+    }
+}
+
+impl<const N: usize> fmt::Write for TextBuf<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = N.saturating_sub(self.len);
+        let n = s.len().min(room);
+        if let (Some(dst), Some(src)) = (
+            self.buf.get_mut(self.len..self.len + n),
+            s.as_bytes().get(..n),
+        ) {
+            dst.copy_from_slice(src);
+        }
+        self.len += n;
+        Ok(())
+    }
 }

@@ -64,7 +64,7 @@ use crate::engine::{
     dirty::DirtySet,
     events::{EventLog, EventOp, Outcome},
     maps::{MapsFormat, MmLayout},
-    merge::MergeStats,
+    merge::{flags, Arch, Cause, MergeStats},
     record::VmaRecord,
     target::{parse_target, TargetCmd, TARGET_MAX_LEN},
     trylock::TryLock,
@@ -76,13 +76,25 @@ mod files;
 mod probe;
 
 pub(crate) use files::{
-    show_check, show_events, show_probes, show_tree, MapsFile, StatsFile, TargetFile, UnmergedFile,
+    show_check, show_events, show_probes, show_summary, show_tree, show_whatif, MapsFile,
+    StatsFile, TargetFile, UnmergedFile,
 };
 
 /// This kernel's maps format.
 const MAPS_FORMAT: MapsFormat = MapsFormat {
     page_shift: bindings::PAGE_SHIFT,
     nommu: cfg!(not(CONFIG_MMU)),
+};
+
+/// What the merge rules and their files need to know of this kernel: its
+/// page size and the names of its architecture's own `vm_flags` bits.
+const MERGE_ARCH: Arch = Arch {
+    page_shift: bindings::PAGE_SHIFT,
+    flag_names: if cfg!(CONFIG_X86_64) {
+        &flags::X86_64_NAMES
+    } else {
+        &[]
+    },
 };
 
 /// The shadow: the target's VMAs, as inclusive ranges.
@@ -243,6 +255,9 @@ pub(crate) struct Mirror {
     /// `vma_modify()` calls that merged.
     kernel_new_merges: AtomicU64,
     kernel_existing_merges: AtomicU64,
+    /// The kernel's merge attempts in the target, by kind (new, existing)
+    /// and system call: tried, merged, ns (`crate::engine::merge::AttemptCounts`).
+    attempts: [[[AtomicU64; Cause::ALL.len()]; 2]; 3],
     /// Counts `target` writes: a follow or exec move claimed in an earlier
     /// generation is not made (the write after it decided).
     attach_gen: AtomicU64,
@@ -302,6 +317,7 @@ impl Mirror {
             exit_checks_failed: AtomicU64::new(0),
             kernel_new_merges: AtomicU64::new(0),
             kernel_existing_merges: AtomicU64::new(0),
+            attempts: [const { [const { [const { AtomicU64::new(0) }; Cause::ALL.len()] }; 2] }; 3],
             attach_gen: AtomicU64::new(0),
             state <- new_mutex!(MirrorState {
                 target: None,

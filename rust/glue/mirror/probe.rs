@@ -19,13 +19,17 @@
 //! The C handlers in `rust/probes.c` have already returned for every hit
 //! that is not the target's.
 
-use core::{ffi::c_void, sync::atomic::Ordering};
+use core::{
+    ffi::c_void,
+    sync::atomic::{AtomicU64, Ordering},
+};
 use kernel::bindings;
 
 use super::{spin_n, Change, Mirror, CHANGES_KICK, EXIT_SPIN_TRIES, RECORD_WAIT_TRIES};
 use crate::engine::{
     changes::Pushed,
     events::{EventOp, Outcome},
+    merge::{AttemptCounts, Cause},
 };
 use crate::glue::{
     probes,
@@ -113,14 +117,48 @@ impl Mirror {
         }
     }
 
-    /// The kernel merged in the target's mm (its own verdict).
-    pub(crate) fn on_kernel_merge(&self, existing: bool) {
-        let c = if existing {
-            &self.kernel_existing_merges
-        } else {
-            &self.kernel_new_merges
+    /// A merge attempt of the kernel in the target's mm ended (its own
+    /// verdict): counted, and timed, by kind and system call.
+    pub(crate) fn on_merge_attempt(&self, existing: bool, merged: bool, ns: u64, cause: u32) {
+        if merged {
+            let c = if existing {
+                &self.kernel_existing_merges
+            } else {
+                &self.kernel_new_merges
+            };
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        let (k, i) = (usize::from(existing), cause as usize);
+        let [tried, won, time] = &self.attempts;
+        let add = |t: &[[AtomicU64; Cause::ALL.len()]; 2], v: u64| {
+            if let Some(c) = t.get(k).and_then(|row| row.get(i)) {
+                c.fetch_add(v, Ordering::Relaxed);
+            }
         };
-        c.fetch_add(1, Ordering::Relaxed);
+        add(tried, 1);
+        add(won, u64::from(merged));
+        add(time, ns);
+    }
+
+    /// The merge attempts counted since the last reset.
+    pub(crate) fn attempt_counts(&self) -> AttemptCounts {
+        let read = |t: &[[AtomicU64; Cause::ALL.len()]; 2]| {
+            t.each_ref()
+                .map(|row| row.each_ref().map(|c| c.load(Ordering::Relaxed)))
+        };
+        let [tried, merged, ns] = &self.attempts;
+        AttemptCounts {
+            tried: read(tried),
+            merged: read(merged),
+            ns: read(ns),
+        }
+    }
+
+    /// Zeroes the merge attempts.
+    pub(crate) fn reset_attempts(&self) {
+        for c in self.attempts.iter().flatten().flatten() {
+            c.store(0, Ordering::Relaxed);
+        }
     }
 
     /// `__vma_start_write(vma)`: the VMA is about to change in place.

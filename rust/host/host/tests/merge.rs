@@ -6,14 +6,20 @@
 use vmatrack_core::engine::{
     merge::{
         classify_store, flags as f, moved_reasons, three_way_reasons, unmerged_reasons,
-        write_stats, write_unmerged_line, Cause, MergeStats, Placed, Reason, Reasons, ShadowView,
-        StoreEffect, StoreKind, Totals,
+        write_stats, write_unmerged_line, Arch, Cause, MergeStats, Placed, Reason, Reasons,
+        ShadowView, StoreEffect, StoreKind, Totals,
     },
     record::{FileRef, ObjectId, VmaRecord},
 };
 
 const RW: u64 = f::READ | f::WRITE | f::MAYREAD | f::MAYWRITE;
 const P: usize = 0x1000;
+
+/// x86_64, as the glue describes it there.
+const X86: Arch = Arch {
+    page_shift: 12,
+    flag_names: &f::X86_64_NAMES,
+};
 
 fn anon(id: u64, pgoff: u64) -> VmaRecord {
     VmaRecord {
@@ -30,7 +36,7 @@ fn r(a: usize, b: usize) -> (usize, usize) {
 }
 
 fn pair(prev: &VmaRecord, pr: (usize, usize), next: &VmaRecord, nr: (usize, usize)) -> Reasons {
-    unmerged_reasons(prev, pr.0, pr.1, next, nr.0, nr.1)
+    unmerged_reasons(&X86, prev, pr.0, pr.1, next, nr.0, nr.1)
 }
 
 fn reasons(list: &[Reason]) -> Reasons {
@@ -113,9 +119,17 @@ fn flags_sealed_and_high_bits() {
     a.flags |= f::SEALED;
     assert!(pair(&a, r(0, 1), &b, r(1, 2)).is_eligible());
     b.flags |= f::UFFD_RWP | (1 << 50) | f::PKEY_BIT0;
+    let res = pair(&a, r(0, 1), &b, r(1, 2));
     assert_eq!(
-        pair(&a, r(0, 1), &b, r(1, 2)).to_string(),
+        res.display(&X86).to_string(),
         "flags:pkey_bit0|uffd_rwp|bit50"
+    );
+    // Without a table the architecture's own bits are not given x86_64's
+    // names.
+    assert_eq!(res.to_string(), "flags:arch_bit32|uffd_rwp|bit50");
+    assert_eq!(
+        res.display(&Arch::generic(12)).to_string(),
+        "flags:arch_bit32|uffd_rwp|bit50"
     );
 }
 
@@ -265,13 +279,13 @@ fn anon_vma_3way() {
     let (pr, vr, nr) = (r(0, 3), r(3, 7), r(7, 9));
     assert!(pair(&p, pr, &v, vr).is_eligible());
     assert_eq!(
-        three_way_reasons(placed(&p, pr), placed(&v, vr), placed(&n, nr)).to_string(),
+        three_way_reasons(&X86, placed(&p, pr), placed(&v, vr), placed(&n, nr)).to_string(),
         "anon_vma_3way"
     );
     // What is left after the kernel merged left: P+V beside N.
     assert_eq!(pair(&p, r(0, 7), &n, nr).to_string(), "anon_vma");
     n.anon_vma = ObjectId(100);
-    assert!(three_way_reasons(placed(&p, pr), placed(&v, vr), placed(&n, nr)).is_eligible());
+    assert!(three_way_reasons(&X86, placed(&p, pr), placed(&v, vr), placed(&n, nr)).is_eligible());
 }
 
 // test_vma_merge_with_close: a VMA with vm_ops->close cannot be removed, so
@@ -291,6 +305,7 @@ fn close_hook() {
     let v = anon(2, 3);
     assert_eq!(
         three_way_reasons(
+            &X86,
             placed(&p, r(0, 3)),
             placed(&v, r(3, 5)),
             placed(&n, r(5, 9))
@@ -307,10 +322,10 @@ fn close_hook() {
 fn uffd_no_remap() {
     let p = anon(1, 0);
     let mut m = anon(2, 3);
-    assert!(moved_reasons(placed(&p, r(0, 3)), placed(&m, r(3, 5))).is_eligible());
+    assert!(moved_reasons(&X86, placed(&p, r(0, 3)), placed(&m, r(3, 5))).is_eligible());
     m.merge.uffd_no_event_remap = true;
     assert_eq!(
-        moved_reasons(placed(&p, r(0, 3)), placed(&m, r(3, 5))).to_string(),
+        moved_reasons(&X86, placed(&p, r(0, 3)), placed(&m, r(3, 5))).to_string(),
         "uffd_no_remap"
     );
     // Existing-range merges do not look at it.
@@ -333,24 +348,53 @@ fn all_reasons_collected_in_order() {
         "flags:write,uffd_ctx,anon_vma,pgoff,close_hook"
     );
     let mut line = String::new();
-    write_unmerged_line(&mut line, 0, 0x2fff, 0x3000, 0x6fff, &res).unwrap();
+    write_unmerged_line(&mut line, &X86, 0, 0x2fff, 0x3000, 0x6fff, &res, (&a, &b)).unwrap();
     assert_eq!(
         line,
-        "00000000-00003000 00003000-00007000 flags:write,uffd_ctx,anon_vma,pgoff,close_hook\n"
+        "00000000-00003000 00003000-00007000 flags:write,uffd_ctx,anon_vma,pgoff,close_hook \
+         anon_vma=000000000064/0000000000c8 file=-/-\n"
     );
     let mut line = String::new();
+    let none = anon(1, 0);
     write_unmerged_line(
         &mut line,
+        &X86,
         0x7f00_0000_0000,
         0x7f00_0000_0fff,
         0x7f00_0000_1000,
         0x7f00_0000_1fff,
         &Reasons::NONE,
+        (&none, &none),
     )
     .unwrap();
     assert_eq!(
         line,
-        "7f0000000000-7f0000001000 7f0000001000-7f0000002000 eligible\n"
+        "7f0000000000-7f0000001000 7f0000001000-7f0000002000 eligible anon_vma=-/- file=-/-\n"
+    );
+}
+
+// Ids are printed as their low 48 bits, 12 hex digits: never the 16 of a
+// 64-bit kernel address.
+#[test]
+fn unmerged_ids_are_12_digits() {
+    let mut a = anon(1, 0);
+    let b = anon(2, 1);
+    a.anon_vma = ObjectId(0xffff_8880_1234_5678);
+    let mut line = String::new();
+    write_unmerged_line(
+        &mut line,
+        &X86,
+        0,
+        0xfff,
+        0x1000,
+        0x1fff,
+        &Reasons::NONE,
+        (&a, &b),
+    )
+    .unwrap();
+    assert!(
+        line.ends_with(" anon_vma=888012345678/- file=-/-\n"),
+        "{line}"
     );
 }
 

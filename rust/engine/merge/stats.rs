@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Counters over stores and unmerged pairs, and the `stats` and `unmerged`
+//! files.
+//!
+//! [`write_stats`] writes one `name value` line per counter, in this order:
+//!
+//! | name | meaning |
+//! |------|---------|
+//! | `vmas` | VMAs in the shadow now (from the caller) |
+//! | `touching_pairs` | pairs of VMAs with no gap between them now (from the caller) |
+//! | `unmerged_pairs` | of those, pairs the rules would not merge (from the caller) |
+//! | `stores` | stores of a VMA into the tree seen |
+//! | `clears` | clears of a range of the tree seen |
+//! | `new_merge_none` | a new VMA stored over empty space (`vma_merge_new_range()` merged with nothing) |
+//! | `new_merge_prev` | a VMA grown over empty space on its right (merged with prev; also brk, mremap() growing in place) |
+//! | `new_merge_next` | a VMA grown over empty space on its left (merged with next) |
+//! | `new_merge_both` | a VMA grown over empty space and over all of the next VMA, which is removed |
+//! | `new_merge_over_mapped` | a VMA grown over a mix of empty space and whole VMAs (MAP_FIXED over mappings, merged) |
+//! | `existing_merge_left` | a VMA grown over part or all of the VMA on its right, with no empty space (`vma_merge_existing_range()`, merge left) |
+//! | `existing_merge_right` | a VMA grown over part or all of the VMA on its left (merge right) |
+//! | `existing_merge_both` | a VMA grown over the two whole VMAs on its right (merge both) |
+//! | `stack_growth` | a `VM_GROWSDOWN` VMA grown down over empty space (`expand_downwards()`, `relocate_vma_down()`): not a merge |
+//! | `noop` | stores of a VMA over exactly its own range, clears of empty space |
+//! | `expanded` | stores that grew an existing VMA (all `new_merge_*` but `none`, all `existing_merge_*`) |
+//! | `shrunk` | VMAs left smaller, not by a split (`vma_shrink()`, the middle of a partial existing merge) |
+//! | `split` | a new VMA stored over one end of an existing one (`__split_vma()`) |
+//! | `removed` | VMAs that left the tree: cleared whole, swallowed by a merge or replaced |
+//! | `replaced` | a new VMA stored over whole existing VMAs (MAP_FIXED over mappings, no merge) |
+//! | `partial_clear` | clears that cut into a VMA other than at one end (no 7.3 sequence does this) |
+//! | `unknown` | stores matching no 7.3 sequence |
+//! | `new_merges` | `new_merge_prev + new_merge_next + new_merge_both + new_merge_over_mapped` |
+//! | `kernel_new_merges` | `vma_merge_new_range()` calls that merged (the kernel's verdict, from a return probe) |
+//! | `new_merge_disagreements` | `abs(new_merges - kernel_new_merges)` |
+//! | `merges_after_<cause>` | merges (every `new_merge_*` but `none`, every `existing_merge_*`) by the system call the storing task was in: `none`, `mmap`, `munmap`, `mprotect`, `mremap`, `madvise`, `mlock`, `brk`, `prctl`, `mbind`, `mseal`, `ioctl`, `other` ([`Cause`]) |
+//! | `existing_merges` | `existing_merge_left + existing_merge_right + existing_merge_both` |
+//! | `kernel_existing_merges` | `vma_modify()` calls whose `vma_merge_existing_range()` merged (the kernel's verdict) |
+//! | `existing_merge_disagreements` | `abs(existing_merges - kernel_existing_merges)` |
+//! | `unmerged_<reason>` | touching pairs that one [`Reason`] keeps apart, one line per reason (`unmerged_special`, `unmerged_mempolicy`, `unmerged_flags`, `unmerged_file`, `unmerged_uffd_ctx`, `unmerged_anon_name`, `unmerged_anon_vma`, `unmerged_anon_vma_fork_child`, `unmerged_pgoff`, `unmerged_anon_pgoff`, `unmerged_anon_vma_3way`, `unmerged_close_hook`, `unmerged_uffd_no_remap`), as last counted |
+//!
+//! [`write_unmerged_line`] writes one line of the `unmerged` file:
+//! `START-END START-END reason[,reason] anon_vma=ID/ID file=ID/ID`,
+//! addresses as `/proc/PID/maps` shows them, ids opaque.
+
+use core::fmt::{self, Write};
+
+use super::super::record::{ObjectId, VmaRecord};
+use super::{
+    arch::Arch,
+    classify::{StoreEffect, StoreKind},
+    rules::{Reason, Reasons},
+};
+
+/// Merge statistics: plain counters, see the module doc for each one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MergeStats {
+    /// `stores`.
+    pub stores: u64,
+    /// `clears`.
+    pub clears: u64,
+    /// `new_merge_none`.
+    pub new_merge_none: u64,
+    /// `new_merge_prev`.
+    pub new_merge_prev: u64,
+    /// `new_merge_next`.
+    pub new_merge_next: u64,
+    /// `new_merge_both`.
+    pub new_merge_both: u64,
+    /// `new_merge_over_mapped`.
+    pub new_merge_over_mapped: u64,
+    /// `existing_merge_left`.
+    pub existing_merge_left: u64,
+    /// `existing_merge_right`.
+    pub existing_merge_right: u64,
+    /// `existing_merge_both`.
+    pub existing_merge_both: u64,
+    /// `noop`.
+    pub noop: u64,
+    /// `expanded`.
+    pub expanded: u64,
+    /// `shrunk`.
+    pub shrunk: u64,
+    /// `split`.
+    pub split: u64,
+    /// `removed`.
+    pub removed: u64,
+    /// `replaced`.
+    pub replaced: u64,
+    /// `partial_clear`.
+    pub partial_clear: u64,
+    /// `unknown`.
+    pub unknown: u64,
+    /// `stack_growth`.
+    pub stack_growth: u64,
+    /// `kernel_new_merges`: filled by the kernel side.
+    pub kernel_new_merges: u64,
+    /// `kernel_existing_merges`: filled by the kernel side.
+    pub kernel_existing_merges: u64,
+    /// `merges_after_<cause>`, indexed like [`Cause::ALL`].
+    pub merges_after: [u64; Cause::ALL.len()],
+    /// `unmerged_<reason>`, indexed like [`Reason::ALL`].
+    pub unmerged: [u64; Reason::ALL.len()],
+}
+
+impl MergeStats {
+    /// All counters back to 0.
+    pub fn reset(&mut self) {
+        *self = MergeStats::default();
+    }
+
+    /// Counts one classified store (`is_clear`: the store was a clear).
+    pub fn count_store(&mut self, is_clear: bool, e: &StoreEffect) {
+        fn add(c: &mut u64, n: u64) {
+            *c = c.saturating_add(n);
+        }
+        add(
+            if is_clear {
+                &mut self.clears
+            } else {
+                &mut self.stores
+            },
+            1,
+        );
+        // Shrunk and Removed are counted per VMA, below.
+        let counter = match e.kind {
+            StoreKind::Noop => Some(&mut self.noop),
+            StoreKind::NewVma => Some(&mut self.new_merge_none),
+            StoreKind::MergePrev => Some(&mut self.new_merge_prev),
+            StoreKind::MergeNext => Some(&mut self.new_merge_next),
+            StoreKind::MergeBoth => Some(&mut self.new_merge_both),
+            StoreKind::StackGrowth => Some(&mut self.stack_growth),
+            StoreKind::MergeOverMapped => Some(&mut self.new_merge_over_mapped),
+            StoreKind::ExistingLeft => Some(&mut self.existing_merge_left),
+            StoreKind::ExistingRight => Some(&mut self.existing_merge_right),
+            StoreKind::ExistingBoth => Some(&mut self.existing_merge_both),
+            StoreKind::Split => Some(&mut self.split),
+            StoreKind::Replaced => Some(&mut self.replaced),
+            StoreKind::PartialClear => Some(&mut self.partial_clear),
+            StoreKind::Unknown => Some(&mut self.unknown),
+            StoreKind::Shrunk | StoreKind::Removed => None,
+        };
+        if let Some(c) = counter {
+            add(c, 1);
+        }
+        if e.is_merge() || e.kind == StoreKind::StackGrowth {
+            add(&mut self.expanded, 1);
+        }
+        add(&mut self.removed, u64::from(e.removed));
+        add(&mut self.shrunk, u64::from(e.shrunk));
+    }
+
+    /// Counts a merge under the system call (or fault) it happened in;
+    /// other stores are not counted.
+    pub fn count_cause(&mut self, e: &StoreEffect, cause: Cause) {
+        if e.is_merge() {
+            if let Some(c) = self.merges_after.get_mut(cause as usize) {
+                *c = c.saturating_add(1);
+            }
+        }
+    }
+
+    /// Zeroes the `unmerged_*` counters, before a pass over the shadow
+    /// counts the pairs it has now.
+    pub fn reset_unmerged(&mut self) {
+        self.unmerged = [0; Reason::ALL.len()];
+    }
+
+    /// Counts each reason of one unmerged pair.
+    pub fn count_unmerged(&mut self, reasons: &Reasons) {
+        for (c, r) in self.unmerged.iter_mut().zip(Reason::ALL) {
+            if reasons.contains(r) {
+                *c = c.saturating_add(1);
+            }
+        }
+    }
+
+    /// The `unmerged_*` counter for `r`.
+    pub fn unmerged_count(&self, r: Reason) -> u64 {
+        self.unmerged.get(r as usize).copied().unwrap_or(0)
+    }
+
+    /// Stores we took for `vma_merge_new_range()` merges.
+    pub fn new_merges(&self) -> u64 {
+        self.new_merge_prev
+            .saturating_add(self.new_merge_next)
+            .saturating_add(self.new_merge_both)
+            .saturating_add(self.new_merge_over_mapped)
+    }
+
+    /// `|new_merges - kernel_new_merges|`: how far our reading of the stores
+    /// is from the kernel's own count.
+    pub fn disagreements(&self) -> u64 {
+        self.new_merges().abs_diff(self.kernel_new_merges)
+    }
+
+    /// Stores we took for `vma_merge_existing_range()` merges.
+    pub fn existing_merges(&self) -> u64 {
+        self.existing_merge_left
+            .saturating_add(self.existing_merge_right)
+            .saturating_add(self.existing_merge_both)
+    }
+
+    /// `|existing_merges - kernel_existing_merges|`.
+    pub fn existing_disagreements(&self) -> u64 {
+        self.existing_merges().abs_diff(self.kernel_existing_merges)
+    }
+}
+
+/// What the target was doing when its tree changed: the system call the
+/// storing task was in, as `syscall_get_nr()` reads it from the task's
+/// registers (the kernel side maps the arch's numbers to these).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// Not in a system call: a kernel thread, or the registers say none.
+    NoSyscall,
+    /// `mmap()`.
+    Mmap,
+    /// `munmap()`.
+    Munmap,
+    /// `mprotect()`, `pkey_mprotect()`.
+    Mprotect,
+    /// `mremap()`.
+    Mremap,
+    /// `madvise()`, `process_madvise()`.
+    Madvise,
+    /// `mlock()`, `mlock2()`, `munlock()`, `mlockall()`, `munlockall()`.
+    Mlock,
+    /// `brk()`.
+    Brk,
+    /// `prctl()` (`PR_SET_VMA_ANON_NAME`).
+    Prctl,
+    /// `mbind()`, `set_mempolicy_home_node()`.
+    Mbind,
+    /// `mseal()`.
+    Mseal,
+    /// `ioctl()` (userfaultfd register/unregister).
+    Ioctl,
+    /// Any other system call (exec, exit, ...).
+    Other,
+}
+
+impl Cause {
+    /// Every cause, in `stats` order.
+    pub const ALL: [Cause; 13] = [
+        Cause::NoSyscall,
+        Cause::Mmap,
+        Cause::Munmap,
+        Cause::Mprotect,
+        Cause::Mremap,
+        Cause::Madvise,
+        Cause::Mlock,
+        Cause::Brk,
+        Cause::Prctl,
+        Cause::Mbind,
+        Cause::Mseal,
+        Cause::Ioctl,
+        Cause::Other,
+    ];
+
+    /// The cause numbered `n` by the kernel side (`rust/probes.c`), in
+    /// [`Cause::ALL`] order; [`Cause::Other`] for anything else.
+    pub fn from_index(n: u32) -> Cause {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| Cause::ALL.get(i).copied())
+            .unwrap_or(Cause::Other)
+    }
+
+    /// Its name in `stats` (`merges_after_<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::NoSyscall => "none",
+            Cause::Mmap => "mmap",
+            Cause::Munmap => "munmap",
+            Cause::Mprotect => "mprotect",
+            Cause::Mremap => "mremap",
+            Cause::Madvise => "madvise",
+            Cause::Mlock => "mlock",
+            Cause::Brk => "brk",
+            Cause::Prctl => "prctl",
+            Cause::Mbind => "mbind",
+            Cause::Mseal => "mseal",
+            Cause::Ioctl => "ioctl",
+            Cause::Other => "other",
+        }
+    }
+}
+
+/// Current totals the caller computes over the shadow for [`write_stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// VMAs in the shadow.
+    pub vmas: u64,
+    /// Pairs of VMAs with no gap between them.
+    pub touching_pairs: u64,
+    /// Touching pairs [`unmerged_reasons`](super::unmerged_reasons) does not find eligible.
+    pub unmerged_pairs: u64,
+}
+
+/// Writes every statistic as a `name value` line, in the module doc's order.
+pub fn write_stats(out: &mut impl Write, s: &MergeStats, t: &Totals) -> fmt::Result {
+    let lines: [(&str, u64); 28] = [
+        ("vmas", t.vmas),
+        ("touching_pairs", t.touching_pairs),
+        ("unmerged_pairs", t.unmerged_pairs),
+        ("stores", s.stores),
+        ("clears", s.clears),
+        ("new_merge_none", s.new_merge_none),
+        ("new_merge_prev", s.new_merge_prev),
+        ("new_merge_next", s.new_merge_next),
+        ("new_merge_both", s.new_merge_both),
+        ("new_merge_over_mapped", s.new_merge_over_mapped),
+        ("stack_growth", s.stack_growth),
+        ("existing_merge_left", s.existing_merge_left),
+        ("existing_merge_right", s.existing_merge_right),
+        ("existing_merge_both", s.existing_merge_both),
+        ("noop", s.noop),
+        ("expanded", s.expanded),
+        ("shrunk", s.shrunk),
+        ("split", s.split),
+        ("removed", s.removed),
+        ("replaced", s.replaced),
+        ("partial_clear", s.partial_clear),
+        ("unknown", s.unknown),
+        ("new_merges", s.new_merges()),
+        ("kernel_new_merges", s.kernel_new_merges),
+        ("new_merge_disagreements", s.disagreements()),
+        ("existing_merges", s.existing_merges()),
+        ("kernel_existing_merges", s.kernel_existing_merges),
+        ("existing_merge_disagreements", s.existing_disagreements()),
+    ];
+    for (name, value) in lines {
+        writeln!(out, "{name} {value}")?;
+    }
+    for (c, n) in Cause::ALL.iter().zip(s.merges_after) {
+        writeln!(out, "merges_after_{} {n}", c.name())?;
+    }
+    for r in Reason::ALL {
+        writeln!(out, "unmerged_{} {}", r.name(), s.unmerged_count(r))?;
+    }
+    Ok(())
+}
+
+/// Writes one line of the `unmerged` file: both VMAs as `/proc/PID/maps`
+/// shows them (`%08lx`, end exclusive), then the reasons, with the flags
+/// named as on `arch`, then the opaque ids of both VMAs' `anon_vma` and
+/// file (`anon_vma=PREV/NEXT file=PREV/NEXT`, `-` for none), so that user
+/// space can group pairs by object without ever seeing an address.
+#[allow(clippy::too_many_arguments)]
+pub fn write_unmerged_line(
+    out: &mut impl Write,
+    arch: &Arch,
+    prev_first: usize,
+    prev_last: usize,
+    next_first: usize,
+    next_last: usize,
+    reasons: &Reasons,
+    ids: (&VmaRecord, &VmaRecord),
+) -> fmt::Result {
+    let (prev, next) = ids;
+    writeln!(
+        out,
+        "{prev_first:08x}-{:08x} {next_first:08x}-{:08x} {} anon_vma={}/{} file={}/{}",
+        prev_last.wrapping_add(1),
+        next_last.wrapping_add(1),
+        reasons.display(arch),
+        IdText(prev.anon_vma),
+        IdText(next.anon_vma),
+        IdText(prev.file.map_or(ObjectId::NONE, |f| f.file)),
+        IdText(next.file.map_or(ObjectId::NONE, |f| f.file)),
+    )
+}
+
+/// An [`ObjectId`] as the files print it: its low 48 bits as 12 hex
+/// digits, `-` for none. Never 16 digits, the length of a 64-bit kernel
+/// address, so that nothing (no reader, no address scanner) can take one
+/// for an address; two of a process's objects share a printed id with a
+/// chance of about n²/2⁴⁹ (6 in a million at 60,000 objects).
+struct IdText(ObjectId);
+
+impl fmt::Display for IdText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_some() {
+            write!(f, "{:012x}", self.0 .0 & 0xffff_ffff_ffff)
+        } else {
+            f.write_str("-")
+        }
+    }
+}
