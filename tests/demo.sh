@@ -68,4 +68,24 @@ echo "-- begin unmerged"
 cat $D/unmerged
 echo "-- end unmerged"
 kill $pid
+
+if [ -x /usr/bin/python3 ] && [ -f /added/pyalloc.py ]; then
+	echo
+	echo "== demo workload 3: a real, dynamically linked program: Debian's $(python3 -V 2>&1)"
+	echo "   running pyalloc.py (large buffers grown by realloc, a big dict, many lists);"
+	echo "   vmatrack attaches while it sleeps, before the work"
+	python3 -S -B /added/pyalloc.py 2 >/tmp/py.out &
+	pid=$!
+	echo "$pid" >$D/target
+	echo reset >$D/stats
+	while ! grep -q done /tmp/py.out; do sleep 1; done
+	cat /tmp/py.out
+	echo "== summary"
+	cat $D/summary
+	echo "== whatif"
+	cat $D/whatif
+	echo "== check"
+	cat $D/check
+	kill $pid
+fi
 echo none >$D/target
