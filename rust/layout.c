@@ -87,6 +87,7 @@ void vmatrack_task_comm(struct task_struct *task, char *buf)
 	strscpy_pad(buf, task->comm, TASK_COMM_LEN);
 }
 
+/* Both of these are for rust/probes.c too (struct vma_merge_struct). */
 #ifdef CONFIG_NUMA
 /* FNV-1a over @len bytes at @p, continuing from @h. */
 static u64 fnv1a(u64 h, const void *p, size_t len)
@@ -103,7 +104,7 @@ static u64 fnv1a(u64 h, const void *p, size_t len)
  * __mpol_equal() (mm/mempolicy.c) calls them equal: the same fields, under
  * the same conditions. Never 0, which means "no policy".
  */
-static u64 mpol_fingerprint(const struct mempolicy *pol)
+u64 vmatrack_mpol_fingerprint(const struct mempolicy *pol)
 {
 	u64 h = 0xcbf29ce484222325ULL;
 
@@ -118,6 +119,12 @@ static u64 mpol_fingerprint(const struct mempolicy *pol)
 		h = fnv1a(h, &pol->nodes, sizeof(pol->nodes));
 	return h ? h : 1;
 }
+#else
+/* Without NUMA there are no policies: every VMA has none. */
+u64 vmatrack_mpol_fingerprint(const struct mempolicy *pol)
+{
+	return 0;
+}
 #endif
 
 /*
@@ -128,7 +135,7 @@ static u64 mpol_fingerprint(const struct mempolicy *pol)
  * children are gone. Read without the anon_vma's lock: a count for
  * statistics (the merge what-if), not for a decision.
  */
-static bool anon_vma_unshared(struct anon_vma *av)
+bool vmatrack_anon_vma_unshared(struct anon_vma *av)
 {
 #ifdef CONFIG_MMU
 	return av && READ_ONCE(av->root) == av && READ_ONCE(av->num_children) == 1;
@@ -150,14 +157,14 @@ static bool anon_vma_unshared(struct anon_vma *av)
 void vmatrack_merge_attrs(struct vm_area_struct *vma, struct vmatrack_merge_attrs *out)
 {
 #ifdef CONFIG_NUMA
-	out->mempolicy = mpol_fingerprint(vma->vm_policy);
+	out->mempolicy = vmatrack_mpol_fingerprint(vma->vm_policy);
 #else
 	out->mempolicy = 0;
 #endif
 	out->anon_pgoff = vma_start_anon_pgoff(vma);
 	out->anon_vma_fork_child = vma->anon_vma && !list_is_singular(&vma->anon_vma_chain);
 	out->uffd_no_event_remap = vma_has_uffd_without_event_remap(vma);
-	out->anon_vma_unshared = anon_vma_unshared(vma->anon_vma);
+	out->anon_vma_unshared = vmatrack_anon_vma_unshared(vma->anon_vma);
 }
 
 /**

@@ -23,5 +23,9 @@ extern const unsigned long vmatrack_c_offsets[VMATRACK_NR_OFFSETS];
 void vmatrack_task_comm(struct task_struct *task, char *buf);
 void vmatrack_merge_attrs(struct vm_area_struct *vma, struct vmatrack_merge_attrs *out);
 long vmatrack_max_map_count(void);
+struct anon_vma;
+struct mempolicy;
+bool vmatrack_anon_vma_unshared(struct anon_vma *av);
+u64 vmatrack_mpol_fingerprint(const struct mempolicy *pol);
 
 #endif /* VMATRACK_LAYOUT_H */

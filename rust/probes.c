@@ -40,6 +40,7 @@
 #include "vma.h"
 #endif
 
+#include "layout.h"
 #include "probes.h"
 
 /*
@@ -155,7 +156,9 @@ u64 vmatrack_rs_exec_begin(void *old_mm);
 bool vmatrack_rs_follow_claim(u64 gen);
 void vmatrack_rs_follow_failed(void);
 void vmatrack_rs_follow_here(void);
-void vmatrack_rs_merge_attempt(bool existing, bool merged, u64 ns, unsigned int cause);
+void vmatrack_rs_merge_attempt(bool existing, bool merged, u64 ns, unsigned int cause,
+			       unsigned int relaxed);
+unsigned int vmatrack_rs_relaxed_verdict(const struct vmatrack_proposed *p);
 
 /*
  * A store into a maple tree, at the entry of probe @which's function: when
@@ -301,7 +304,39 @@ struct merge_data {
 	struct vma_merge_struct *vmg;
 	u64 t0;
 	unsigned int cause;
+	unsigned int relaxed;
 };
+
+/*
+ * Which rule sets would merge the new range @vmg proposes (a mask of
+ * bits 1 << Relax::index, Rust's): the relaxed rules of the merge
+ * what-if, at this attempt. Read at entry, before the kernel changes
+ * vmg, prev or next; the caller holds the mmap write lock.
+ */
+static unsigned int relaxed_verdict(const struct vma_merge_struct *vmg)
+{
+	struct vm_area_struct *from = vmg->copied_from;
+	struct vmatrack_proposed p = {
+		.start = vmg->start,
+		.end = vmg->end,
+		.pgoff = vmg->pgoff,
+		.anon_pgoff = vmg->anon_pgoff,
+		.flags = vmg->vm_flags,
+		.file = vmg->file,
+		.anon_vma = vmg->anon_vma,
+		.uffd_ctx = vmg->uffd_ctx.ctx,
+		.anon_name = vmg->anon_name,
+		.mempolicy = vmatrack_mpol_fingerprint(vmg->policy),
+		.prev = vmg->prev,
+		.next = vmg->next,
+		.copied = from,
+		.fork_child = from && from->anon_vma && !list_is_singular(&from->anon_vma_chain),
+		.uffd_no_event_remap = from && vma_has_uffd_without_event_remap(from),
+		.anon_vma_unshared = vmatrack_anon_vma_unshared(vmg->anon_vma),
+	};
+
+	return vmatrack_rs_relaxed_verdict(&p);
+}
 
 static int merge_entry(struct kretprobe_instance *ri, struct pt_regs *regs, int which)
 {
@@ -312,6 +347,8 @@ static int merge_entry(struct kretprobe_instance *ri, struct pt_regs *regs, int 
 		return 1;
 	d->vmg = vmg;
 	d->cause = vmatrack_current_cause();
+	/* Before the clock starts: our own work is not the kernel's cost. */
+	d->relaxed = which == 6 ? relaxed_verdict(vmg) : 0;
 	d->t0 = local_clock();
 	return 0;
 }
@@ -344,7 +381,8 @@ static int merge_new_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	u64 ns = merge_ns(d);
 
 	if (is_target_mm(d->vmg->mm))
-		vmatrack_rs_merge_attempt(false, regs_return_value(regs) != 0, ns, d->cause);
+		vmatrack_rs_merge_attempt(false, regs_return_value(regs) != 0, ns, d->cause,
+					  d->relaxed);
 	return 0;
 }
 
@@ -354,7 +392,7 @@ static int modify_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	u64 ns = merge_ns(d);
 
 	if (is_target_mm(d->vmg->mm))
-		vmatrack_rs_merge_attempt(true, d->vmg->state == VMA_MERGE_SUCCESS, ns, d->cause);
+		vmatrack_rs_merge_attempt(true, d->vmg->state == VMA_MERGE_SUCCESS, ns, d->cause, 0);
 	return 0;
 }
 #endif /* CONFIG_MMU */

@@ -16,6 +16,23 @@
 struct mm_struct;
 struct pid;
 
+/*
+ * A new range vma_merge_new_range() was asked to merge, as the merge rules
+ * see it: struct ProposedVma in rust/glue/mirror/probe.rs.
+ */
+struct vmatrack_proposed {
+	unsigned long start, end;	/* [start, end) */
+	unsigned long pgoff, anon_pgoff;
+	unsigned long flags;
+	const void *file, *anon_vma, *uffd_ctx, *anon_name;
+	u64 mempolicy;
+	const void *prev, *next;	/* the VMAs around it, or NULL */
+	bool copied;			/* mremap()'s copy */
+	bool fork_child;		/* vma_is_fork_child(copied_from) */
+	bool uffd_no_event_remap;	/* of copied_from */
+	bool anon_vma_unshared;
+};
+
 int vmatrack_probes_arm(unsigned int mask);
 void vmatrack_probes_disarm(unsigned int mask);
 void vmatrack_probes_unregister(unsigned int mask);

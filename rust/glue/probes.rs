@@ -113,7 +113,7 @@ use core::{
 };
 use kernel::{bindings, ffi::c_void};
 
-use super::mirror::Mirror;
+use super::mirror::{Mirror, ProposedVma};
 
 /// The probed functions, in the order of `rust/probes.c`'s list.
 pub(crate) const PROBE_NAMES: [&str; NR_PROBES] = [
@@ -407,16 +407,37 @@ pub(crate) extern "C" fn vmatrack_rs_store(
 /// (`vma_merge_new_range()`) or an existing one (`vma_modify()`), whether
 /// it merged, how long it took in ns, and the system call it was in
 /// (numbered as [`crate::engine::merge::Cause::ALL`]).
+/// `relaxed`: the rule sets that would have merged a new range (bit
+/// `Relax::index()`; 0 for existing ranges, which are not evaluated).
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_merge_attempt(
     existing: bool,
     merged: bool,
     ns: u64,
     cause: u32,
+    relaxed: u32,
 ) {
     if let Some(m) = mirror() {
-        m.on_merge_attempt(existing, merged, ns, cause);
+        m.on_merge_attempt(existing, merged, ns, cause, relaxed);
     }
+}
+
+/// Called at the entry of `vma_merge_new_range()` in the target with the
+/// new range it is asked to merge: which rule sets would merge it (bit
+/// `Relax::index()` each).
+///
+/// # Safety
+///
+/// `p` is valid for the call; the VMAs it points to are the target's, whose
+/// mmap write lock the caller holds.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn vmatrack_rs_relaxed_verdict(p: *const ProposedVma) -> u32 {
+    // SAFETY: `p` is valid for the call (the function's contract).
+    let (Some(m), Some(p)) = (mirror(), unsafe { p.as_ref() }) else {
+        return 0;
+    };
+    // SAFETY: As this function's contract.
+    unsafe { m.relaxed_verdict(p) }
 }
 
 /// Called by the `__vma_start_write` probe with the VMA.

@@ -640,6 +640,52 @@ static void whatif_all(struct whatif w[4])
 }
 
 /*
+ * The would_merge_@rules count of `whatif`'s new-range attempts line for
+ * @cause, as read into buf by the last whatif_all() or attempts_of(); -1
+ * without such a line.
+ */
+static long would_merge_of(const char *cause, const char *rules)
+{
+	char key[64], field[32];
+	char *l;
+
+	snprintf(key, sizeof(key), "\nattempts kind=new cause=%s ", cause);
+	snprintf(field, sizeof(field), "would_merge_%s", rules);
+	l = strstr(buf, key);
+	return l ? line_field(l + 1, field) : -1;
+}
+
+/* Each rule set's `saved` grew from @w0 to @w1 by @grew (none, r1, r2, r1+r2). */
+static void expect_saved_grew(struct __test_metadata *_metadata, const struct whatif w0[4],
+			      const struct whatif w1[4], const long grew[4])
+{
+	static const char *const sets[] = { "none", "r1", "r2", "r1+r2" };
+
+	for (int k = 0; k < 4; k++) {
+		long want = w0[k].saved + grew[k];
+
+		if (want != w1[k].saved)
+			TH_LOG("rules=%s: saved %ld, expected %ld", sets[k], w1[k].saved, want);
+		EXPECT_EQ(want, w1[k].saved);
+	}
+}
+
+/*
+ * Maps one page at p + 1 and one at p + 3 pages and faults each: two
+ * anon_vmas, not touching yet. Returns p, or NULL.
+ */
+static char *two_anon_vmas(void)
+{
+	char *p = hole();
+
+	if (!p || at(p + page, 1, RW) != p + page || at(p + 3 * page, 1, RW) != p + 3 * page)
+		return NULL;
+	p[page] = 1;
+	p[3 * page] = 2;
+	return p;
+}
+
+/*
  *  . |A  A| . . .   two pages, both faulted: one VMA, one anon_vma
  *  . |A| . . |A'|   mremap the second page away: its page offset stays
  *  |A'|A| . . . .   ... and to the page in front of A: the same anon_vma,
@@ -661,9 +707,15 @@ TEST(whatif_r1_moved_page_in_front_of_its_old_neighbour)
 	ASSERT_EQ(p + 6 * page, mremap(p + 3 * page, page, page,
 				       MREMAP_MAYMOVE | MREMAP_FIXED, p + 6 * page));
 	whatif_all(w0);
+	ASSERT_LE(0, reset());
 	ASSERT_EQ(p + page, mremap(p + 6 * page, page, page,
 				   MREMAP_MAYMOVE | MREMAP_FIXED, p + page));
 	whatif_all(w1);
+	/* At the move itself: the kernel's attempt failed, R1's would not. */
+	EXPECT_NE(NULL, strstr(buf, "\nattempts kind=new cause=mremap tried=1 merged=0 failed=1 "));
+	EXPECT_EQ(0, would_merge_of("mremap", "none"));
+	EXPECT_EQ(1, would_merge_of("mremap", "r1"));
+	EXPECT_EQ(0, would_merge_of("mremap", "r2"));
 	reasons_at(p + 2 * page, r, sizeof(r));
 	EXPECT_STREQ("pgoff", r);
 	/* One anon_vma: the same opaque id on both sides. */
@@ -671,10 +723,7 @@ TEST(whatif_r1_moved_page_in_front_of_its_old_neighbour)
 	EXPECT_EQ(12U, strlen(a));
 	EXPECT_STREQ(a, b);
 	EXPECT_EQ(w0[0].touching + 1, w1[0].touching);
-	EXPECT_EQ(w0[0].saved, w1[0].saved);
-	EXPECT_EQ(w0[1].saved + 1, w1[1].saved);
-	EXPECT_EQ(w0[2].saved, w1[2].saved);
-	EXPECT_EQ(w0[3].saved + 1, w1[3].saved);
+	expect_saved_grew(_metadata, w0, w1, (const long[4]){ 0, 1, 0, 1 });
 }
 
 /*
@@ -691,11 +740,7 @@ TEST(whatif_r2_two_anon_vmas_made_touching)
 	char *p;
 
 	ASSERT_EQ(0, attach_self());
-	ASSERT_NE(NULL, p = hole());
-	ASSERT_EQ(p + page, at(p + page, 1, RW));
-	ASSERT_EQ(p + 3 * page, at(p + 3 * page, 1, RW));
-	p[page] = 1;
-	p[3 * page] = 2;
+	ASSERT_NE(NULL, p = two_anon_vmas());
 	whatif_all(w0);
 	ASSERT_EQ(p + page, mremap(p + page, page, 2 * page, 0));
 	whatif_all(w1);
@@ -706,10 +751,7 @@ TEST(whatif_r2_two_anon_vmas_made_touching)
 	EXPECT_EQ(12U, strlen(a));
 	EXPECT_EQ(12U, strlen(b));
 	EXPECT_STRNE(a, b);
-	EXPECT_EQ(w0[0].saved, w1[0].saved);
-	EXPECT_EQ(w0[1].saved, w1[1].saved);
-	EXPECT_EQ(w0[2].saved + 1, w1[2].saved);
-	EXPECT_EQ(w0[3].saved + 1, w1[3].saved);
+	expect_saved_grew(_metadata, w0, w1, (const long[4]){ 0, 0, 1, 1 });
 }
 
 /*
@@ -726,11 +768,7 @@ TEST(whatif_fork_blocks_r2_by_sharing)
 	pid_t c;
 
 	ASSERT_EQ(0, attach_self());
-	ASSERT_NE(NULL, p = hole());
-	ASSERT_EQ(p + page, at(p + page, 1, RW));
-	ASSERT_EQ(p + 3 * page, at(p + 3 * page, 1, RW));
-	p[page] = 1;
-	p[3 * page] = 2;
+	ASSERT_NE(NULL, p = two_anon_vmas());
 	ASSERT_EQ(p + page, mremap(p + page, page, 2 * page, 0));
 	ASSERT_EQ(0, pipe(go));
 	whatif_all(w0);
@@ -791,6 +829,8 @@ TEST(attempts_counted_per_syscall)
 	EXPECT_EQ(2, tried);
 	EXPECT_EQ(1, merged);
 	EXPECT_NE(NULL, strstr(buf, "\nattempts kind=all cause=all tried=2 merged=1 failed=1 "));
+	/* vmatrack's own rules, on the attempt's proposed attributes, agree. */
+	EXPECT_EQ(1, would_merge_of("mmap", "none"));
 }
 
 /* ---- why touching VMAs stay apart: one reason per test ---- */

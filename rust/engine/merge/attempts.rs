@@ -12,7 +12,7 @@
 
 use core::fmt::{self, Write};
 
-use super::stats::Cause;
+use super::{rules::Relax, stats::Cause};
 
 /// The two kinds of attempt, indexed as the counters are.
 pub const ATTEMPT_KINDS: [&str; 2] = ["new", "existing"];
@@ -27,11 +27,20 @@ pub struct AttemptCounts {
     pub merged: [[u64; Cause::ALL.len()]; 2],
     /// Time spent in the attempts, ns.
     pub ns: [[u64; Cause::ALL.len()]; 2],
+    /// New-range attempts that each rule set (indexed by
+    /// [`Relax::index`]: none, r1, r2, r1+r2) would have merged, evaluated
+    /// on the attempt's proposed attributes ([`super::attempt_verdict`]).
+    /// Under `none` this is vmatrack's prediction of the kernel's own
+    /// verdict (`merged`), a cross-check.
+    pub would_merge: [[u64; Cause::ALL.len()]; 4],
 }
 
 /// Writes one line per kind and system call with attempts, then the total:
 ///
 /// `attempts kind=new|existing|all cause=NAME|all tried=N merged=N failed=N ns_total=N ns_per_attempt=N`
+///
+/// New-range lines then add `would_merge_none=N would_merge_r1=N
+/// would_merge_r2=N would_merge_r1+r2=N`.
 pub fn write_attempts(out: &mut impl Write, a: &AttemptCounts) -> fmt::Result {
     let (mut tried, mut merged, mut ns) = (0u64, 0u64, 0u64);
     for (k, kind) in ATTEMPT_KINDS.iter().enumerate() {
@@ -47,9 +56,22 @@ pub fn write_attempts(out: &mut impl Write, a: &AttemptCounts) -> fmt::Result {
             merged = merged.saturating_add(m);
             ns = ns.saturating_add(n);
             write_line(out, kind, cause.name(), t, m, n)?;
+            if k == 0 {
+                for r in Relax::ALL {
+                    let w = a
+                        .would_merge
+                        .get(r.index())
+                        .and_then(|row| row.get(i))
+                        .copied()
+                        .unwrap_or(0);
+                    write!(out, " would_merge_{}={w}", r.name())?;
+                }
+            }
+            writeln!(out)?;
         }
     }
-    write_line(out, "all", "all", tried, merged, ns)
+    write_line(out, "all", "all", tried, merged, ns)?;
+    writeln!(out)
 }
 
 fn write_line(
@@ -60,7 +82,7 @@ fn write_line(
     merged: u64,
     ns: u64,
 ) -> fmt::Result {
-    writeln!(
+    write!(
         out,
         "attempts kind={kind} cause={cause} tried={tried} merged={merged} failed={} \
          ns_total={ns} ns_per_attempt={}",

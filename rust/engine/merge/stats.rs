@@ -39,16 +39,16 @@
 //! | `unmerged_<reason>` | touching pairs that one [`Reason`] keeps apart, one line per reason (`unmerged_special`, `unmerged_mempolicy`, `unmerged_flags`, `unmerged_file`, `unmerged_uffd_ctx`, `unmerged_anon_name`, `unmerged_anon_vma`, `unmerged_anon_vma_fork_child`, `unmerged_pgoff`, `unmerged_anon_pgoff`, `unmerged_anon_vma_3way`, `unmerged_close_hook`, `unmerged_uffd_no_remap`), as last counted |
 //!
 //! [`write_unmerged_line`] writes one line of the `unmerged` file:
-//! `START-END START-END reason[,reason] anon_vma=ID/ID file=ID/ID`,
-//! addresses as `/proc/PID/maps` shows them, ids opaque.
+//! `START-END START-END reason[,reason] anon_vma=ID/ID file=ID/ID
+//! fixed_by=SETS`, addresses as `/proc/PID/maps` shows them, ids opaque.
 
 use core::fmt::{self, Write};
 
-use super::super::record::{ObjectId, VmaRecord};
+use super::super::record::ObjectId;
 use super::{
     arch::Arch,
     classify::{StoreEffect, StoreKind},
-    rules::{Reason, Reasons},
+    rules::{unmerged_reasons_under, Placed, Reason, Reasons, Relax},
 };
 
 /// Merge statistics: plain counters, see the module doc for each one.
@@ -342,33 +342,47 @@ pub fn write_stats(out: &mut impl Write, s: &MergeStats, t: &Totals) -> fmt::Res
 }
 
 /// Writes one line of the `unmerged` file: both VMAs as `/proc/PID/maps`
-/// shows them (`%08lx`, end exclusive), then the reasons, with the flags
-/// named as on `arch`, then the opaque ids of both VMAs' `anon_vma` and
-/// file (`anon_vma=PREV/NEXT file=PREV/NEXT`, `-` for none), so that user
-/// space can group pairs by object without ever seeing an address.
-#[allow(clippy::too_many_arguments)]
+/// shows them (`%08lx`, end exclusive), then `reasons` (the pair's, under
+/// the kernel's rules), with the flags named as on `arch`, then the opaque
+/// ids of both VMAs' `anon_vma` and file (`anon_vma=PREV/NEXT
+/// file=PREV/NEXT`, `-` for none), so that user space can group pairs by
+/// object without ever seeing an address, then `fixed_by=`: the relaxed
+/// rule sets of the what-if under which this pair alone would merge
+/// (`r1`, `r2`, `r1+r2`, comma-separated; `-` for none).
 pub fn write_unmerged_line(
     out: &mut impl Write,
     arch: &Arch,
-    prev_first: usize,
-    prev_last: usize,
-    next_first: usize,
-    next_last: usize,
+    prev: Placed<'_>,
+    next: Placed<'_>,
     reasons: &Reasons,
-    ids: (&VmaRecord, &VmaRecord),
 ) -> fmt::Result {
-    let (prev, next) = ids;
-    writeln!(
+    write!(
         out,
-        "{prev_first:08x}-{:08x} {next_first:08x}-{:08x} {} anon_vma={}/{} file={}/{}",
-        prev_last.wrapping_add(1),
-        next_last.wrapping_add(1),
+        "{:08x}-{:08x} {:08x}-{:08x} {} anon_vma={}/{} file={}/{} fixed_by=",
+        prev.first,
+        prev.last.wrapping_add(1),
+        next.first,
+        next.last.wrapping_add(1),
         reasons.display(arch),
-        IdText(prev.anon_vma),
-        IdText(next.anon_vma),
-        IdText(prev.file.map_or(ObjectId::NONE, |f| f.file)),
-        IdText(next.file.map_or(ObjectId::NONE, |f| f.file)),
-    )
+        IdText(prev.rec.anon_vma),
+        IdText(next.rec.anon_vma),
+        IdText(prev.rec.file.map_or(ObjectId::NONE, |f| f.file)),
+        IdText(next.rec.file.map_or(ObjectId::NONE, |f| f.file)),
+    )?;
+    let mut any = false;
+    for relax in [Relax::R1, Relax::R2, Relax::BOTH] {
+        if !reasons.is_eligible() && unmerged_reasons_under(arch, relax, prev, next).is_eligible() {
+            if any {
+                out.write_char(',')?;
+            }
+            out.write_str(relax.name())?;
+            any = true;
+        }
+    }
+    if !any {
+        out.write_char('-')?;
+    }
+    out.write_char('\n')
 }
 
 /// An [`ObjectId`] as the files print it: its low 48 bits as 12 hex

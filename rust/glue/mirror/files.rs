@@ -67,7 +67,14 @@ impl Mirror {
             return Ok(());
         };
         let reasons = unmerged_reasons(&MERGE_ARCH, &prev, pf, pl, &next, nf, nl);
-        write_unmerged_line(f, &MERGE_ARCH, pf, pl, nf, nl, &reasons, (&prev, &next))
+        let placed = |rec, first, last| Placed { rec, first, last };
+        write_unmerged_line(
+            f,
+            &MERGE_ARCH,
+            placed(&prev, pf, pl),
+            placed(&next, nf, nl),
+            &reasons,
+        )
     }
 
     /// Renders `stats`: counters since the last reset, totals of now.

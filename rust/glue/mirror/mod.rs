@@ -86,6 +86,29 @@ const MAPS_FORMAT: MapsFormat = MapsFormat {
     nommu: cfg!(not(CONFIG_MMU)),
 };
 
+/// `struct vmatrack_proposed` of `rust/probes.h`: a new range
+/// `vma_merge_new_range()` was asked to merge, for the what-if's verdict
+/// at that attempt.
+#[repr(C)]
+pub(crate) struct ProposedVma {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) pgoff: usize,
+    pub(crate) anon_pgoff: usize,
+    pub(crate) flags: usize,
+    pub(crate) file: *const c_void,
+    pub(crate) anon_vma: *const c_void,
+    pub(crate) uffd_ctx: *const c_void,
+    pub(crate) anon_name: *const bindings::anon_vma_name,
+    pub(crate) mempolicy: u64,
+    pub(crate) prev: *const bindings::vm_area_struct,
+    pub(crate) next: *const bindings::vm_area_struct,
+    pub(crate) copied: bool,
+    pub(crate) fork_child: bool,
+    pub(crate) uffd_no_event_remap: bool,
+    pub(crate) anon_vma_unshared: bool,
+}
+
 /// What the merge rules and their files need to know of this kernel: its
 /// page size and the names of its architecture's own `vm_flags` bits.
 const MERGE_ARCH: Arch = Arch {
@@ -258,6 +281,9 @@ pub(crate) struct Mirror {
     /// The kernel's merge attempts in the target, by kind (new, existing)
     /// and system call: tried, merged, ns (`crate::engine::merge::AttemptCounts`).
     attempts: [[[AtomicU64; Cause::ALL.len()]; 2]; 3],
+    /// New-range attempts each rule set of the what-if would have merged,
+    /// by rule set (`Relax::index()`) and system call.
+    would_merge: [[AtomicU64; Cause::ALL.len()]; 4],
     /// Counts `target` writes: a follow or exec move claimed in an earlier
     /// generation is not made (the write after it decided).
     attach_gen: AtomicU64,
@@ -318,6 +344,7 @@ impl Mirror {
             kernel_new_merges: AtomicU64::new(0),
             kernel_existing_merges: AtomicU64::new(0),
             attempts: [const { [const { [const { AtomicU64::new(0) }; Cause::ALL.len()] }; 2] }; 3],
+            would_merge: [const { [const { AtomicU64::new(0) }; Cause::ALL.len()] }; 4],
             attach_gen: AtomicU64::new(0),
             state <- new_mutex!(MirrorState {
                 target: None,

@@ -25,13 +25,18 @@ use core::{
 };
 use kernel::bindings;
 
-use super::{spin_n, Change, Mirror, CHANGES_KICK, EXIT_SPIN_TRIES, RECORD_WAIT_TRIES};
+use super::{
+    spin_n, Change, Mirror, ProposedVma, CHANGES_KICK, EXIT_SPIN_TRIES, MERGE_ARCH,
+    RECORD_WAIT_TRIES,
+};
 use crate::engine::{
     changes::Pushed,
     events::{EventOp, Outcome},
-    merge::{AttemptCounts, Cause},
+    merge::{attempt_verdict, AttemptCounts, Cause, Placed, Relax},
+    record::{FileRef, MergeAttrs, ObjectId, SpecialName, VmaRecord},
 };
 use crate::glue::{
+    names::anon_name_id,
     probes,
     vma::{read_vma, vma_mm_and_range, xa_is_internal},
 };
@@ -118,8 +123,17 @@ impl Mirror {
     }
 
     /// A merge attempt of the kernel in the target's mm ended (its own
-    /// verdict): counted, and timed, by kind and system call.
-    pub(crate) fn on_merge_attempt(&self, existing: bool, merged: bool, ns: u64, cause: u32) {
+    /// verdict): counted, and timed, by kind and system call; for a new
+    /// range also which relaxed rule sets would have merged it
+    /// (`relaxed`, bit `Relax::index()` each).
+    pub(crate) fn on_merge_attempt(
+        &self,
+        existing: bool,
+        merged: bool,
+        ns: u64,
+        cause: u32,
+        relaxed: u32,
+    ) {
         if merged {
             let c = if existing {
                 &self.kernel_existing_merges
@@ -129,15 +143,92 @@ impl Mirror {
             c.fetch_add(1, Ordering::Relaxed);
         }
         let (k, i) = (usize::from(existing), cause as usize);
-        let [tried, won, time] = &self.attempts;
         let add = |t: &[[AtomicU64; Cause::ALL.len()]; 2], v: u64| {
             if let Some(c) = t.get(k).and_then(|row| row.get(i)) {
                 c.fetch_add(v, Ordering::Relaxed);
             }
         };
+        let [tried, won, time] = &self.attempts;
         add(tried, 1);
         add(won, u64::from(merged));
         add(time, ns);
+        for (r, row) in self.would_merge.iter().enumerate() {
+            if relaxed & (1 << r) != 0 {
+                if let Some(c) = row.get(i) {
+                    c.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Which rule sets of the what-if would merge the new range `p`
+    /// proposes, with its neighbours as the kernel sees them (bit
+    /// `Relax::index()` each).
+    ///
+    /// # Safety
+    ///
+    /// `p.prev` and `p.next` are null or VMAs of the target, whose mmap
+    /// write lock the caller holds; `p.anon_name` is null or a live name.
+    pub(crate) unsafe fn relaxed_verdict(&self, p: &ProposedVma) -> u32 {
+        let Some(last) = p.end.checked_sub(1).filter(|&l| l >= p.start) else {
+            return 0;
+        };
+        let rec = VmaRecord {
+            vma: ObjectId::NONE,
+            flags: p.flags as u64,
+            pgoff: p.pgoff as u64,
+            file: (!p.file.is_null()).then(|| FileRef {
+                file: self.ids.id(p.file),
+                dev: 0,
+                ino: 0,
+            }),
+            anon_vma: self.ids.id(p.anon_vma),
+            // SAFETY: Null or a live `anon_vma_name` (this function's
+            // contract: vmg holds it).
+            anon_name: unsafe { anon_name_id(&self.ids, p.anon_name) },
+            special: SpecialName::default(),
+            merge: MergeAttrs {
+                mempolicy: p.mempolicy,
+                uffd_ctx: self.ids.id(p.uffd_ctx),
+                anon_vma_fork_child: p.fork_child,
+                has_close: false,
+                anon_pgoff_shift: (p.anon_pgoff as u64)
+                    .wrapping_sub((p.start >> bindings::PAGE_SHIFT) as u64),
+                uffd_no_event_remap: p.uffd_no_event_remap,
+                anon_vma_unshared: p.anon_vma_unshared,
+            },
+        };
+        let read = |v: *const bindings::vm_area_struct| {
+            (!v.is_null()).then(|| {
+                // SAFETY: A VMA of the target, under its mmap write lock
+                // (this function's contract).
+                let (start, end, rec) = unsafe { read_vma(v, &self.ids, true) };
+                (start, end.saturating_sub(1), rec)
+            })
+        };
+        let (prev, next) = (read(p.prev), read(p.next));
+        fn placed(t: &(usize, usize, VmaRecord)) -> Placed<'_> {
+            Placed {
+                rec: &t.2,
+                first: t.0,
+                last: t.1,
+            }
+        }
+        let v = attempt_verdict(
+            &MERGE_ARCH,
+            Placed {
+                rec: &rec,
+                first: p.start,
+                last,
+            },
+            p.copied,
+            prev.as_ref().map(placed),
+            next.as_ref().map(placed),
+        );
+        Relax::ALL
+            .iter()
+            .filter(|&&r| v.merges(r))
+            .fold(0, |m, r| m | (1 << r.index()))
     }
 
     /// The merge attempts counted since the last reset.
@@ -151,12 +242,19 @@ impl Mirror {
             tried: read(tried),
             merged: read(merged),
             ns: read(ns),
+            would_merge: self
+                .would_merge
+                .each_ref()
+                .map(|row| row.each_ref().map(|c| c.load(Ordering::Relaxed))),
         }
     }
 
     /// Zeroes the merge attempts.
     pub(crate) fn reset_attempts(&self) {
         for c in self.attempts.iter().flatten().flatten() {
+            c.store(0, Ordering::Relaxed);
+        }
+        for c in self.would_merge.iter().flatten() {
             c.store(0, Ordering::Relaxed);
         }
     }

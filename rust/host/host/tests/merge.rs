@@ -348,28 +348,33 @@ fn all_reasons_collected_in_order() {
         "flags:write,uffd_ctx,anon_vma,pgoff,close_hook"
     );
     let mut line = String::new();
-    write_unmerged_line(&mut line, &X86, 0, 0x2fff, 0x3000, 0x6fff, &res, (&a, &b)).unwrap();
+    let at = |rec, first, last| Placed { rec, first, last };
+    write_unmerged_line(
+        &mut line,
+        &X86,
+        at(&a, 0, 0x2fff),
+        at(&b, 0x3000, 0x6fff),
+        &res,
+    )
+    .unwrap();
     assert_eq!(
         line,
         "00000000-00003000 00003000-00007000 flags:write,uffd_ctx,anon_vma,pgoff,close_hook \
-         anon_vma=000000000064/0000000000c8 file=-/-\n"
+         anon_vma=000000000064/0000000000c8 file=-/- fixed_by=-\n"
     );
     let mut line = String::new();
     let none = anon(1, 0);
     write_unmerged_line(
         &mut line,
         &X86,
-        0x7f00_0000_0000,
-        0x7f00_0000_0fff,
-        0x7f00_0000_1000,
-        0x7f00_0000_1fff,
+        at(&none, 0x7f00_0000_0000, 0x7f00_0000_0fff),
+        at(&none, 0x7f00_0000_1000, 0x7f00_0000_1fff),
         &Reasons::NONE,
-        (&none, &none),
     )
     .unwrap();
     assert_eq!(
         line,
-        "7f0000000000-7f0000001000 7f0000001000-7f0000002000 eligible anon_vma=-/- file=-/-\n"
+        "7f0000000000-7f0000001000 7f0000001000-7f0000002000 eligible anon_vma=-/- file=-/- fixed_by=-\n"
     );
 }
 
@@ -380,22 +385,39 @@ fn unmerged_ids_are_12_digits() {
     let mut a = anon(1, 0);
     let b = anon(2, 1);
     a.anon_vma = ObjectId(0xffff_8880_1234_5678);
+    let at = |rec, first, last| Placed { rec, first, last };
     let mut line = String::new();
     write_unmerged_line(
         &mut line,
         &X86,
-        0,
-        0xfff,
-        0x1000,
-        0x1fff,
+        at(&a, 0, 0xfff),
+        at(&b, 0x1000, 0x1fff),
         &Reasons::NONE,
-        (&a, &b),
     )
     .unwrap();
     assert!(
-        line.ends_with(" anon_vma=888012345678/- file=-/-\n"),
+        line.ends_with(" anon_vma=888012345678/- file=-/- fixed_by=-\n"),
         "{line}"
     );
+}
+
+// fixed_by names the relaxed rule sets under which the pair alone merges:
+// two unshared anon_vmas, offsets following the addresses: r2 and r1+r2.
+#[test]
+fn unmerged_fixed_by() {
+    let mut a = anon(1, 0);
+    let mut b = anon(2, 1);
+    a.anon_vma = ObjectId(100);
+    b.anon_vma = ObjectId(200);
+    a.merge.anon_vma_unshared = true;
+    b.merge.anon_vma_unshared = true;
+    let at = |rec, first, last| Placed { rec, first, last };
+    let (pa, pb) = (at(&a, 0, 0xfff), at(&b, 0x1000, 0x1fff));
+    let res = unmerged_reasons(&X86, &a, 0, 0xfff, &b, 0x1000, 0x1fff);
+    assert_eq!(res.to_string(), "anon_vma");
+    let mut line = String::new();
+    write_unmerged_line(&mut line, &X86, pa, pb, &res).unwrap();
+    assert!(line.ends_with(" fixed_by=r2,r1+r2\n"), "{line}");
 }
 
 /// A shadow as a sorted list, with the tree's store semantics.

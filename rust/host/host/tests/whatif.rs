@@ -586,11 +586,14 @@ fn attempts_lines() {
     a.ns[0][Cause::Mmap as usize] = 4000;
     a.tried[1][Cause::Mprotect as usize] = 2;
     a.ns[1][Cause::Mprotect as usize] = 500;
+    a.would_merge[0][Cause::Mmap as usize] = 1;
+    a.would_merge[3][Cause::Mmap as usize] = 3;
     let mut out = String::new();
     write_attempts(&mut out, &a).unwrap();
     assert_eq!(
         out,
-        "attempts kind=new cause=mmap tried=4 merged=1 failed=3 ns_total=4000 ns_per_attempt=1000\n\
+        "attempts kind=new cause=mmap tried=4 merged=1 failed=3 ns_total=4000 ns_per_attempt=1000 \
+         would_merge_none=1 would_merge_r1=0 would_merge_r2=0 would_merge_r1+r2=3\n\
          attempts kind=existing cause=mprotect tried=2 merged=0 failed=2 ns_total=500 ns_per_attempt=250\n\
          attempts kind=all cause=all tried=6 merged=1 failed=5 ns_total=4500 ns_per_attempt=750\n"
     );
