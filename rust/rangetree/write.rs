@@ -35,6 +35,8 @@
 //! [`Wr::make_fresh`] or [`Wr::take`] handed it (its own in plain mode, unpublished ones in RCU
 //! mode). That is the argument for every `unsafe` below.
 
+use core::mem::MaybeUninit;
+
 #[cfg(doc)]
 use super::node::Node;
 use super::node::{
@@ -328,8 +330,9 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
                 return Some(Fast::Done);
             }
         }
-        let mut e: Buf<Val<V>, LEAF_BUF> = Buf::new();
-        leaf_apply_into(leaf, f, l, val, &mut e);
+        let mut slot = MaybeUninit::uninit();
+        let e: &mut Buf<Val<V>, LEAF_BUF> = Buf::init_in(&mut slot);
+        leaf_apply_into(leaf, f, l, val, e);
         let nc = e.n;
         let ok =
             (1..=LEAF_SLOTS).contains(&nc) && (nc >= geo(true).min || h == 1 || path.rightmost);
@@ -380,7 +383,8 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         // SAFETY: See the module documentation (read-only access).
         let leaf = unsafe { leafp.leaf::<V>() };
         // The leaf's new content, before or after the sibling's.
-        let mut b: Buf<Val<V>, { LEAF_BUF + LEAF_SLOTS }> = Buf::new();
+        let mut slot = MaybeUninit::uninit();
+        let b: &mut Buf<Val<V>, { LEAF_BUF + LEAF_SLOTS }> = Buf::init_in(&mut slot);
         // The sibling with fewer entries (the right one if equal).
         let right_n = (pk + 1 < pc).then(|| pi.pl(pk + 1).child.count());
         let left_n = (pk > 0).then(|| pi.pl(pk - 1).child.count());
@@ -400,7 +404,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         if left {
             b.extend_from(sl);
         }
-        leaf_apply_into(leaf, f, l, val, &mut b);
+        leaf_apply_into(leaf, f, l, val, b);
         debug_assert_eq!(nc, b.n - if left { sn } else { 0 });
         if !left {
             b.extend_from(sl);
@@ -659,8 +663,9 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
     ) -> Option<Out> {
         // SAFETY: See the module documentation (read-only access).
         let leaf = unsafe { n.leaf::<V>() };
-        let mut e: Buf<Val<V>, LEAF_BUF> = Buf::new();
-        let appended = leaf_apply_into(leaf, f, l, val, &mut e);
+        let mut slot = MaybeUninit::uninit();
+        let e: &mut Buf<Val<V>, LEAF_BUF> = Buf::init_in(&mut slot);
+        let appended = leaf_apply_into(leaf, f, l, val, e);
         self.delta += e.n as isize - leaf.count() as isize;
         if e.n == 0 {
             self.retire(n);
@@ -891,7 +896,8 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         x: NodePtr,
         y: NodePtr,
     ) -> Option<(NodePtr, Option<NodePtr>)> {
-        let mut b: Buf<T, M> = Buf::new();
+        let mut slot = MaybeUninit::uninit();
+        let b: &mut Buf<T, M> = Buf::init_in(&mut slot);
         // SAFETY: `x` and `y` are `Node<T, N>` (the caller picks `T`, `N` by
         // kind), read-only here.
         unsafe {
