@@ -758,8 +758,9 @@ unsigned long vmatrack_probe_hits(int i)
  * (0xcc) until then or when the function cannot be optimized. Optimizing
  * is asynchronous: a probe is a breakpoint for a while after registration.
  *
- * Return: VMATRACK_PROBE_{OFF,TRAP,JUMP,ARMED} (ARMED: registered and
- * enabled, on an architecture where this cannot be told apart).
+ * Return: VMATRACK_PROBE_{OFF,TRAP,JUMP,FTRACE,ARMED} (FTRACE: on the
+ * function's ftrace call site; ARMED: registered and enabled, on an
+ * architecture where this cannot be told apart).
  */
 int vmatrack_probe_state(int i)
 {
@@ -770,6 +771,13 @@ int vmatrack_probe_state(int i)
 	kp = probes[i].kp;
 	if (kprobe_disabled(kp) || !kp->addr)
 		return VMATRACK_PROBE_OFF;
+	/*
+	 * On a function's ftrace call site (KPROBES_ON_FTRACE, as in
+	 * distribution kernels) a probe is an ftrace callback: no breakpoint,
+	 * no jump of its own.
+	 */
+	if (kprobe_ftrace(kp))
+		return VMATRACK_PROBE_FTRACE;
 #ifdef CONFIG_X86
 	switch (READ_ONCE(*(u8 *)kp->addr)) {
 	case JMP32_INSN_OPCODE:

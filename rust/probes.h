@@ -12,6 +12,7 @@
 #define VMATRACK_PROBE_TRAP 1
 #define VMATRACK_PROBE_JUMP 2
 #define VMATRACK_PROBE_ARMED 3
+#define VMATRACK_PROBE_FTRACE 4
 
 struct mm_struct;
 struct pid;

@@ -43,7 +43,7 @@ probes_registered() {
 	# Off unless asked for (an earlier suite may have asked).
 	printf 'verdicts off\n' >"$VMATRACK_DEBUGFS/stats" &&
 		grep -q '^# registered' "$VMATRACK_DEBUGFS/probes" &&
-		[ "$(grep -cE '^(mas_store_prealloc|mas_store_gfp|__vma_start_write|exit_mmap|sched_post_fork|begin_new_exec) hits=[0-9]+ nmissed=0 armed=(trap|jump|armed)$' "$VMATRACK_DEBUGFS/probes")" = 6 ] &&
+		[ "$(grep -cE '^(mas_store_prealloc|mas_store_gfp|__vma_start_write|exit_mmap|sched_post_fork|begin_new_exec) hits=[0-9]+ nmissed=0 armed=(trap|jump|ftrace|armed)$' "$VMATRACK_DEBUGFS/probes")" = 6 ] &&
 		[ "$(grep -cE '^(vma_merge_new_range|vma_modify) hits=[0-9]+ nmissed=0 armed=off$' "$VMATRACK_DEBUGFS/probes")" = 2 ]
 }
 ktap_test_result "probes lists the six mirror probes armed, the two verdict probes off, none missed" probes_registered
@@ -53,7 +53,7 @@ ktap_test_result "probes lists the six mirror probes armed, the two verdict prob
 verdicts_switch() {
 	V=$VMATRACK_DEBUGFS/probes
 	printf 'verdicts on\n' >"$VMATRACK_DEBUGFS/stats" || return 1
-	on=$(grep -cE '^(vma_merge_new_range|vma_modify) .* armed=(trap|jump|armed)$' "$V")
+	on=$(grep -cE '^(vma_merge_new_range|vma_modify) .* armed=(trap|jump|ftrace|armed)$' "$V")
 	grep -q '^# verdicts off' "$VMATRACK_DEBUGFS/stats" && return 1
 	printf 'verdicts off\n' >"$VMATRACK_DEBUGFS/stats" || return 1
 	off=$(grep -cE '^(vma_merge_new_range|vma_modify) .* armed=off$' "$V")

@@ -221,6 +221,7 @@ pub(crate) fn state_name(i: usize) -> &'static str {
         0 => "off",
         1 => "trap",
         2 => "jump",
+        4 => "ftrace",
         _ => "armed",
     }
 }
