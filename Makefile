@@ -5,6 +5,7 @@
 #   make check               every test: host, then each guest
 #   make check-host | check-x86_64 | check-riscv64-nommu | check-m68k-nommu
 #   make check-x86_64-debug
+#   make check-x86_64-debian Debian's own kernel (not in `make check`; CI runs it)
 #   make module GUEST=x86_64 / make kernel GUEST=x86_64
 #   make bench
 #   make soak                10 million VMA changes under the mirror (~15 min)
@@ -20,7 +21,7 @@ export KDIR
 
 S := $(CURDIR)/scripts
 
-.PHONY: all run check check-host check-x86_64 check-x86_64-debug \
+.PHONY: all run check check-host check-x86_64 check-x86_64-debug check-x86_64-debian \
 	check-riscv64-nommu check-m68k-nommu setup kernel module bench soak fmt clean help
 
 all: module
@@ -51,6 +52,11 @@ check-host:
 
 check-x86_64 check-x86_64-debug check-riscv64-nommu check-m68k-nommu:
 	$(S)/check $(patsubst check-%,%,$@)
+
+# Debian's own 7.3.4 kernel (trixie-backports), booted as Debian ships it.
+check-x86_64-debian:
+	$(S)/setup x86_64-debian
+	$(S)/check x86_64-debian
 
 bench:
 	$(S)/setup

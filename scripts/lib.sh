@@ -27,6 +27,35 @@ BINDGEN_ROOT=$VMATRACK_CACHE/bindgen
 export PATH="$BINDGEN_ROOT/bin:$PATH"
 export RUST_LIB_SRC=$RUST_LIB_SRC_DIR
 
+# The x86_64-debian guest: Debian's own Rust-enabled kernel from
+# trixie-backports, booted as Debian ships it (scripts/debian-kernel).
+# A module for it must be built by the compiler Debian's was, as the
+# kernel sees it: Rust symbol names carry a hash of the crate name and the
+# compiler's version string, and Debian's rustc calls itself "... (built
+# from a source tarball)"; rustup's 1.85.1 is the same compiler, told to
+# use that string. bindgen's version changes the bindings' generic names.
+DEBIAN_KPKG_VERSION=7.3.4-1~bpo13+1
+DEBIAN_KRELEASE=7.3.4+deb13-amd64
+DEBIAN_RUSTC=1.85.1
+DEBIAN_RUSTC_VERSION="1.85.1 (4eb161250 2025-03-15) (built from a source tarball)"
+DEBIAN_BINDGEN=0.71.1
+DEBIAN_BINDGEN_ROOT=$VMATRACK_CACHE/bindgen-$DEBIAN_BINDGEN
+
+# debian_toolchain: exports what building against Debian's kernel needs
+# and sets DEBIAN_MAKE, the make variables for it. Call it directly (not
+# in $(...)): it sets the caller's environment.
+debian_toolchain() {
+	local rustc
+	rustc=$(rustup which --toolchain "$DEBIAN_RUSTC" rustc 2>/dev/null) ||
+		die "no rustc $DEBIAN_RUSTC: run scripts/setup x86_64-debian"
+	export RUSTC_FORCE_RUSTC_VERSION=$DEBIAN_RUSTC_VERSION
+	export RUSTC_OVERRIDE_VERSION_STRING=$DEBIAN_RUSTC_VERSION
+	RUST_LIB_SRC=$("$rustc" --print sysroot)/lib/rustlib/src/rust/library
+	export RUST_LIB_SRC
+	DEBIAN_MAKE=("RUSTC=$rustc" "BINDGEN=$DEBIAN_BINDGEN_ROOT/bin/bindgen"
+		"KERNELRELEASE=$DEBIAN_KRELEASE")
+}
+
 log() { printf '[vmatrack] %s\n' "$*" >&2; }
 die() { printf '[vmatrack] error: %s\n' "$*" >&2; exit 1; }
 
@@ -57,10 +86,10 @@ ksrc() {
 guest_kobj() { echo "$VMATRACK_CACHE/kbuild/$1"; }
 guest_arch() {
 	case $1 in
-	x86_64 | x86_64-debug) echo x86_64 ;;
+	x86_64 | x86_64-debug | x86_64-debian) echo x86_64 ;;
 	riscv64-nommu) echo riscv ;;
 	m68k-nommu) echo m68k ;;
-	*) die "unknown GUEST '$1' (x86_64, x86_64-debug, riscv64-nommu, m68k-nommu)" ;;
+	*) die "unknown GUEST '$1' (x86_64, x86_64-debug, x86_64-debian, riscv64-nommu, m68k-nommu)" ;;
 	esac
 }
 
