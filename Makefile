@@ -7,7 +7,7 @@
 #   make check-x86_64-debug
 #   make check-x86_64-debian Debian's own kernel (not in `make check`; CI runs it)
 #   make module GUEST=x86_64 / make kernel GUEST=x86_64
-#   make bench
+#   make bench               (make bench-x86_64-debian: its guest half on Debian's kernel)
 #   make soak                10 million VMA changes under the mirror (~15 min)
 #   make fmt                 rustfmt with the kernel's .rustfmt.toml
 #
@@ -22,7 +22,7 @@ export KDIR
 S := $(CURDIR)/scripts
 
 .PHONY: all run check check-host check-x86_64 check-x86_64-debug check-x86_64-debian \
-	check-riscv64-nommu check-m68k-nommu setup kernel module bench soak fmt clean help
+	check-riscv64-nommu check-m68k-nommu setup kernel module bench bench-x86_64-debian soak fmt clean help
 
 all: module
 
@@ -62,6 +62,10 @@ bench:
 	$(S)/setup
 	$(S)/bench
 	$(S)/bench-guest
+
+# The guest half of the bench on Debian's own kernel.
+bench-x86_64-debian:
+	$(S)/bench-guest x86_64-debian
 
 soak:
 	$(S)/soak
