@@ -144,6 +144,16 @@ bool vmatrack_anon_vma_unshared(struct anon_vma *av)
 #endif
 }
 
+/*
+ * mm/vma.c's vma_is_fork_child() (static there): @vma has an anon_vma and
+ * more than one anon_vma_chain link, so it may hold pages shared with a
+ * parent. For rust/probes.c too (the VMA an mremap copies from).
+ */
+bool vmatrack_vma_is_fork_child(const struct vm_area_struct *vma)
+{
+	return vma->anon_vma && !list_is_singular(&vma->anon_vma_chain);
+}
+
 /**
  * vmatrack_merge_attrs() - what the merge rules compare that Rust cannot read.
  * @vma: a VMA whose mm's mmap lock the caller holds (or a VMA being stored,
@@ -162,7 +172,7 @@ void vmatrack_merge_attrs(struct vm_area_struct *vma, struct vmatrack_merge_attr
 	out->mempolicy = 0;
 #endif
 	out->anon_pgoff = vma_start_anon_pgoff(vma);
-	out->anon_vma_fork_child = vma->anon_vma && !list_is_singular(&vma->anon_vma_chain);
+	out->anon_vma_fork_child = vmatrack_vma_is_fork_child(vma);
 	out->uffd_no_event_remap = vma_has_uffd_without_event_remap(vma);
 	out->anon_vma_unshared = vmatrack_anon_vma_unshared(vma->anon_vma);
 }

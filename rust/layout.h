@@ -26,6 +26,7 @@ long vmatrack_max_map_count(void);
 struct anon_vma;
 struct mempolicy;
 bool vmatrack_anon_vma_unshared(struct anon_vma *av);
+bool vmatrack_vma_is_fork_child(const struct vm_area_struct *vma);
 u64 vmatrack_mpol_fingerprint(const struct mempolicy *pol);
 
 #endif /* VMATRACK_LAYOUT_H */

@@ -330,7 +330,7 @@ static unsigned int relaxed_verdict(const struct vma_merge_struct *vmg)
 		.prev = vmg->prev,
 		.next = vmg->next,
 		.copied = from,
-		.fork_child = from && from->anon_vma && !list_is_singular(&from->anon_vma_chain),
+		.fork_child = from && vmatrack_vma_is_fork_child(from),
 		.uffd_no_event_remap = from && vma_has_uffd_without_event_remap(from),
 		.anon_vma_unshared = vmatrack_anon_vma_unshared(vmg->anon_vma),
 	};
@@ -686,9 +686,7 @@ void vmatrack_probes_unregister(unsigned int mask)
 	mask &= registered;
 	if (!mask)
 		return;
-	for (i = 0; i < VMATRACK_NR_PROBES; i++)
-		if (mask & ~disarmed & BIT(i))
-			disable_kprobe(probes[i].kp);
+	vmatrack_probes_disarm(mask);
 	synchronize_rcu();
 	msleep(DISARM_SETTLE_MS);
 	for (i = 0; i < VMATRACK_NR_PROBES; i++)
