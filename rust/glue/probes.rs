@@ -380,11 +380,11 @@ pub(crate) fn nmissed_total() -> usize {
     stats().map(|s| s.3).sum()
 }
 
-/// The mirror, if probes are live. Handlers run between `register` and
-/// `unregister`, during which the mirror is valid (`register`'s contract).
+/// The mirror, if probes are live. Handlers run between the first [`arm`]
+/// and [`unregister`], during which the mirror is valid (`arm`'s contract).
 fn mirror() -> Option<&'static Mirror> {
     let m = MIRROR.load(Ordering::Acquire);
-    // SAFETY: Non-null only between `register` and `unregister`, while the
+    // SAFETY: Non-null only between `arm` and `unregister`, while the
     // mirror is valid; `unregister` waits for running handlers.
     unsafe { m.as_ref() }
 }

@@ -176,17 +176,12 @@ impl Mirror {
     /// read-side critical section.
     fn each_shadow_vma(&self, mut f: impl FnMut(Placed<'_>)) {
         let g = self.shadow.platform().read_lock();
-        let mut from = 0;
-        while let Some((first, last, rec)) = self.shadow.find(from, usize::MAX, &g) {
+        for (first, last, rec) in self.shadow.iter(&g) {
             f(Placed {
                 rec: &rec,
                 first,
                 last,
             });
-            match last.checked_add(1) {
-                Some(n) => from = n,
-                None => break,
-            }
         }
     }
 
@@ -221,8 +216,17 @@ impl Mirror {
         let mut st = self.state.lock();
         let r = self.prepare_all(&mut st);
         self.stale_line(f, &r)?;
-        let mut target = TextBuf::<192>::new();
-        self.target_line(&st, &r, &mut target)?;
+        // The target line always fits: 83 bytes of fixed text, a pid (10
+        // digits), a comm (15 bytes, or "?"), mode and state (14) and five
+        // 64-bit counters (100): 222 at most.
+        let mut line = [0u8; 256];
+        let mut w = kernel::str::Formatter::new(&mut line);
+        self.target_line(&st, &r, &mut w)?;
+        let n = w.bytes_written();
+        let target = line
+            .get(..n)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("");
         let merges_after =
             spin(|| self.live.try_lock().map(|live| live.merge.merges_after)).unwrap_or_default();
         let mut s = Summary::new(&MERGE_ARCH);
@@ -233,7 +237,7 @@ impl Mirror {
         s.write(
             f,
             &SummaryHead {
-                target: target.as_str(),
+                target,
                 max_map_count: crate::glue::layout::max_map_count(),
                 merges_after: &merges_after,
             },
@@ -680,44 +684,4 @@ pub(crate) fn show_whatif(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::R
 /// `summary` read callback.
 pub(crate) fn show_summary(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     m.show_summary(f)
-}
-
-/// A fixed-size text buffer that a formatter can write into: what does not
-/// fit is cut off (the summary's copy of the `target` line).
-struct TextBuf<const N: usize> {
-    buf: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> TextBuf<N> {
-    fn new() -> Self {
-        TextBuf {
-            buf: [0; N],
-            len: 0,
-        }
-    }
-
-    /// The text written so far (up to the last whole character).
-    fn as_str(&self) -> &str {
-        let b = self.buf.get(..self.len).unwrap_or(&[]);
-        match core::str::from_utf8(b) {
-            Ok(s) => s,
-            Err(e) => core::str::from_utf8(b.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or(""),
-        }
-    }
-}
-
-impl<const N: usize> fmt::Write for TextBuf<N> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = N.saturating_sub(self.len);
-        let n = s.len().min(room);
-        if let (Some(dst), Some(src)) = (
-            self.buf.get_mut(self.len..self.len + n),
-            s.as_bytes().get(..n),
-        ) {
-            dst.copy_from_slice(src);
-        }
-        self.len += n;
-        Ok(())
-    }
 }
