@@ -19,7 +19,7 @@ use super::{
     arch::Arch,
     flags::write_flag_names,
     rules::{unmerged_reasons, Placed, Reason, Relax},
-    stats::Cause,
+    stats::{Cause, MergeStats},
     whatif::{WhatIf, WhatIfResult},
 };
 
@@ -35,8 +35,9 @@ pub struct Summary {
     touching: u64,
     /// Touching pairs with at least one reason.
     unmerged: u64,
-    /// Touching pairs per reason, indexed as [`Reason::ALL`].
-    by_reason: [u64; Reason::ALL.len()],
+    /// Touching pairs per reason (its `unmerged` counters, as `stats`
+    /// counts them).
+    by_reason: MergeStats,
     /// Touching pairs whose `vm_flags` differ in each bit.
     flag_bits: [u64; 64],
     whatif: WhatIf,
@@ -62,7 +63,7 @@ impl Summary {
             vmas: 0,
             touching: 0,
             unmerged: 0,
-            by_reason: [0; Reason::ALL.len()],
+            by_reason: MergeStats::default(),
             flag_bits: [0; 64],
             whatif: WhatIf::new(arch),
         }
@@ -79,11 +80,7 @@ impl Summary {
                 if !r.is_eligible() {
                     self.unmerged = self.unmerged.saturating_add(1);
                 }
-                for (c, reason) in self.by_reason.iter_mut().zip(Reason::ALL) {
-                    if r.contains(reason) {
-                        *c = c.saturating_add(1);
-                    }
-                }
+                self.by_reason.count_unmerged(&r);
                 let diff = r.flags_diff();
                 for (bit, c) in self.flag_bits.iter_mut().enumerate() {
                     if diff & (1u64 << bit) != 0 {
@@ -136,9 +133,10 @@ impl Summary {
 
         out.write_str("unmerged_by_reason")?;
         let mut order = [0usize; Reason::ALL.len()];
-        let n = descending(&self.by_reason, &mut order);
+        let by_reason = &self.by_reason.unmerged;
+        let n = descending(by_reason, &mut order);
         for &i in order.get(..n).unwrap_or(&[]) {
-            if let (Some(r), Some(c)) = (Reason::ALL.get(i), self.by_reason.get(i)) {
+            if let (Some(r), Some(c)) = (Reason::ALL.get(i), by_reason.get(i)) {
                 write!(out, " {}={c}", r.name())?;
             }
         }
