@@ -19,10 +19,12 @@ use kernel::{
     time::{Instant, Monotonic},
 };
 
-pub mod engine;
+#[path = "core/mod.rs"]
+pub mod vtcore;
 pub mod glue;
-pub mod rangetree;
-pub mod selftest;
+
+// The glue names the core's modules from the crate root.
+pub(crate) use vtcore::{engine, rangetree, selftest};
 
 module! {
     type: Vmatrack,

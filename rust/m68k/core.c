@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmatrack's range tree and mirror engine (rust/rangetree/, rust/engine/,
- * through rust/wasm/), as wasm2c translated them for this build. The file
+ * vmatrack's range tree and mirror engine (rust/core/, through
+ * rust/wasm/), as wasm2c translated them for this build. The file
  * is generated outside the repository by scripts/build-module; this one
  * pulls it into Kbuild and bounds the stack it may use.
  */

@@ -3,7 +3,7 @@
 //! vmatrack's core for the m68k-nommu (ColdFire) module.
 //!
 //! No Rust compiler targets ColdFire and Linux 7.3 has no Rust support on
-//! m68k, so the very same `rust/rangetree/` and `rust/engine/` sources are
+//! m68k, so the very same `rust/core/` sources are
 //! built here for `wasm32-unknown-unknown`, translated to C by `wasm2c`,
 //! and compiled by gcc into the module with the C glue in `rust/m68k/`
 //! (see `scripts/build-module`).
@@ -15,14 +15,11 @@
 
 #![no_std]
 
-#[path = "../rangetree/mod.rs"]
-pub mod rangetree;
+#[path = "../core/mod.rs"]
+pub mod vtcore;
 
-#[path = "../engine/mod.rs"]
-pub mod engine;
-
-#[path = "../selftest/mod.rs"]
-pub mod selftest;
+// The rest of this crate names the core's modules from its root.
+use vtcore::{engine, rangetree, selftest};
 
 mod buf;
 mod model_cases;

@@ -11,7 +11,7 @@ pub mod rng;
 
 use core::fmt::{self, Write};
 
-use crate::rangetree::{Gfp, Platform, RangeTree};
+use super::rangetree::{Gfp, Platform, RangeTree};
 
 /// A failed expectation: what went wrong and two numbers to print with it
 /// (addresses, counts, operation numbers).

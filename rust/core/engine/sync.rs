@@ -9,7 +9,7 @@
 //! went away or changed attributes. What happened *between* the snapshots
 //! (how many operations, which merges) is out of sight by construction.
 
-use crate::rangetree::{Gfp, Platform, RangeTree, StoreError};
+use super::super::rangetree::{Gfp, Platform, RangeTree, StoreError};
 
 use super::record::VmaRecord;
 
