@@ -5,13 +5,13 @@
 //!
 //! In the 7.3.4 x86_64 build bindgen's `task_struct` placed `comm` 48 bytes
 //! early (measured: C 1560, Rust 1512), so a field read through bindings is
-//! only trusted after `rust/layout.c` has confirmed its offset. A mismatch
+//! only trusted after `rust/shim/layout.c` has confirmed its offset. A mismatch
 //! fails `insmod` with `EINVAL` and names the field.
 
 use core::mem::offset_of;
 use kernel::{bindings, ffi::c_void, prelude::*};
 
-/// How many offsets `rust/layout.c` exports (its `VMATRACK_NR_OFFSETS`).
+/// How many offsets `rust/shim/layout.c` exports (its `VMATRACK_NR_OFFSETS`).
 const NR_OFFSETS: usize = 38;
 
 extern "C" {
@@ -24,7 +24,7 @@ extern "C" {
     fn vmatrack_max_map_count() -> core::ffi::c_long;
 }
 
-/// The sysctl `vm.max_map_count`, if it can be read (`rust/layout.c` says
+/// The sysctl `vm.max_map_count`, if it can be read (`rust/shim/layout.c` says
 /// how: the variable is not exported).
 pub(crate) fn max_map_count() -> Option<u64> {
     // SAFETY: Process context (a debugfs read); the C opens and reads a
@@ -33,7 +33,7 @@ pub(crate) fn max_map_count() -> Option<u64> {
     u64::try_from(v).ok()
 }
 
-/// `struct vmatrack_merge_attrs` of `rust/layout.h`.
+/// `struct vmatrack_merge_attrs` of `rust/shim/layout.h`.
 #[repr(C)]
 #[derive(Default)]
 struct CMergeAttrs {
@@ -45,7 +45,7 @@ struct CMergeAttrs {
 }
 
 /// What the merge rules compare that bindgen cannot reach (an opaque
-/// `struct mempolicy`, static inline helpers), read by `rust/layout.c`.
+/// `struct mempolicy`, static inline helpers), read by `rust/shim/layout.c`.
 pub(crate) struct VmaMergeAttrs {
     /// Fingerprint of `vm_policy` as `__mpol_equal()` compares it; 0: none.
     pub(crate) mempolicy: u64,
@@ -55,7 +55,7 @@ pub(crate) struct VmaMergeAttrs {
     pub(crate) anon_vma_fork_child: bool,
     /// `vma_has_uffd_without_event_remap()`.
     pub(crate) uffd_no_event_remap: bool,
-    /// The `anon_vma` is its own root with no children (`rust/layout.c`).
+    /// The `anon_vma` is its own root with no children (`rust/shim/layout.c`).
     pub(crate) anon_vma_unshared: bool,
 }
 
@@ -77,12 +77,12 @@ pub(crate) unsafe fn merge_attrs(vma: *const bindings::vm_area_struct) -> VmaMer
     }
 }
 
-/// `VMATRACK_ABSENT` in `rust/layout.h`: a field this configuration does
+/// `VMATRACK_ABSENT` in `rust/shim/layout.h`: a field this configuration does
 /// not have (see `super::vma_fields`); both sides give it.
 #[cfg(any(not(CONFIG_NUMA), not(CONFIG_ANON_VMA_NAME)))]
 const ABSENT: usize = usize::MAX;
 
-/// The same fields, in the same order as `rust/layout.c`, as bindgen has them.
+/// The same fields, in the same order as `rust/shim/layout.c`, as bindgen has them.
 const RUST_OFFSETS: [(&str, usize); NR_OFFSETS] = [
     (
         "task_struct.flags",
@@ -219,7 +219,7 @@ pub(crate) fn check() -> Result {
     let mut ok = true;
     for (i, (name, rust)) in RUST_OFFSETS.iter().enumerate() {
         // SAFETY: `vmatrack_c_offsets` is an initialised constant array of
-        // `NR_OFFSETS` entries in `rust/layout.c`.
+        // `NR_OFFSETS` entries in `rust/shim/layout.c`.
         let c = unsafe { vmatrack_c_offsets }
             .get(i)
             .copied()

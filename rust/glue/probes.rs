@@ -53,7 +53,7 @@
 //!
 //! # What another process pays
 //!
-//! Every process runs these probes. Each C handler (`rust/probes.c`) counts
+//! Every process runs these probes. Each C handler (`rust/shim/probes.c`) counts
 //! the hit in a per-CPU counter and compares the mm or tree it was given
 //! with the target's before anything else, and returns there; only the
 //! target's hits reach Rust. With `CONFIG_X86_KERNEL_IBT` (as distribution
@@ -115,7 +115,7 @@ use kernel::{bindings, ffi::c_void};
 
 use super::mirror::{Mirror, ProposedVma};
 
-/// The probed functions, in the order of `rust/probes.c`'s list.
+/// The probed functions, in the order of `rust/shim/probes.c`'s list.
 pub(crate) const PROBE_NAMES: [&str; NR_PROBES] = [
     "mas_store_prealloc",
     "mas_store_gfp",
@@ -127,7 +127,7 @@ pub(crate) const PROBE_NAMES: [&str; NR_PROBES] = [
     "vma_modify",
 ];
 
-/// `VMATRACK_NR_PROBES` in `rust/probes.h`.
+/// `VMATRACK_NR_PROBES` in `rust/shim/probes.h`.
 pub(crate) const NR_PROBES: usize = 8;
 
 /// The probes that keep the shadow exact (every index but the verdicts).
@@ -260,7 +260,7 @@ static MIRROR: AtomicPtr<Mirror> = AtomicPtr::new(ptr::null_mut());
 /// failure none of those it had to register is registered.
 ///
 /// Probes are registered once and stay until [`unregister`]: attaching
-/// and detaching a target patch no kernel text (`rust/probes.c` says why).
+/// and detaching a target patch no kernel text (`rust/shim/probes.c` says why).
 ///
 /// # Safety
 ///
@@ -325,7 +325,7 @@ pub(crate) fn unregister() {
     }
 }
 
-/// Checks that `rust/probes.c`'s probe list is [`PROBE_NAMES`], in order,
+/// Checks that `rust/shim/probes.c`'s probe list is [`PROBE_NAMES`], in order,
 /// with exactly the probes [`present`] says this configuration has: the
 /// two halves of one table, written in two languages. Module load fails
 /// (`EINVAL`, naming the first difference) when they disagree.
@@ -345,14 +345,14 @@ pub(crate) fn check_table() -> kernel::error::Result {
             None => !present(i),
         };
         if !same {
-            kernel::pr_err!("vmatrack: probe {i}: rust/probes.c and PROBE_NAMES ({name}) differ\n");
+            kernel::pr_err!("vmatrack: probe {i}: rust/shim/probes.c and PROBE_NAMES ({name}) differ\n");
             return Err(kernel::error::code::EINVAL);
         }
     }
     Ok(())
 }
 
-/// Whether this configuration has probe `i` (`rust/probes.c` leaves out
+/// Whether this configuration has probe `i` (`rust/shim/probes.c` leaves out
 /// `__vma_start_write` without `CONFIG_PER_VMA_LOCK`, and the merge
 /// verdicts (6, 7) without `CONFIG_MMU`: nommu has no `mm/vma.c`).
 const fn present(i: usize) -> bool {
@@ -473,7 +473,7 @@ fn gen_if(m: &Mirror, wants: bool) -> u64 {
 /// 0 not to follow it, else the attach generation, which the return
 /// handler hands to [`vmatrack_rs_follow_claim`] before it queues the
 /// follow work. Nothing is claimed here, because a return handler can be
-/// skipped (see `rust/probes.c`).
+/// skipped (see `rust/shim/probes.c`).
 #[no_mangle]
 pub(crate) extern "C" fn vmatrack_rs_new_task(
     task: *mut c_void,
@@ -537,7 +537,7 @@ pub(crate) extern "C" fn vmatrack_rs_follow_claim(gen: u64) -> bool {
 }
 
 /// At module exit: waits until no task still returns through the follow
-/// work's last instructions, if one ever ran (`rust/probes.c` says why).
+/// work's last instructions, if one ever ran (`rust/shim/probes.c` says why).
 pub(crate) fn retire_follow() {
     if FOLLOW_STATS[2].load(Ordering::Acquire) != 0 {
         // SAFETY: Process context (module exit); sleeps for a grace period.

@@ -3,7 +3,7 @@
 //! VMA fields that exist only with some kernel configurations.
 //!
 //! `struct vm_area_struct` in `include/linux/mm_types.h` has `vm_policy`
-//! only with `CONFIG_NUMA` (read in `rust/layout.c`, as a fingerprint),
+//! only with `CONFIG_NUMA` (read in `rust/shim/layout.c`, as a fingerprint),
 //! `anon_name` only with `CONFIG_ANON_VMA_NAME`
 //! (which needs `CONFIG_MMU`), and an empty `vm_userfaultfd_ctx` without
 //! `CONFIG_USERFAULTFD`. A nommu kernel has none of the three. Each

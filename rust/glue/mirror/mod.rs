@@ -86,7 +86,7 @@ const MAPS_FORMAT: MapsFormat = MapsFormat {
     nommu: cfg!(not(CONFIG_MMU)),
 };
 
-/// `struct vmatrack_proposed` of `rust/probes.h`: a new range
+/// `struct vmatrack_proposed` of `rust/shim/probes.h`: a new range
 /// `vma_merge_new_range()` was asked to merge, for the what-if's verdict
 /// at that attempt.
 #[repr(C)]
@@ -680,7 +680,7 @@ impl Mirror {
     }
 
     /// Stops mirroring: no target published, shadow emptied. The probes
-    /// stay registered (`rust/probes.c` says why); their handlers find no
+    /// stay registered (`rust/shim/probes.c` says why); their handlers find no
     /// target from here on.
     fn detach(&self, st: &mut MirrorState) -> Result {
         self.follow.store(false, Ordering::Release);

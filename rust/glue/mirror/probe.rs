@@ -16,7 +16,7 @@
 //! * reads only what the write lock the kernel holds keeps stable (the
 //!   stored VMA and what it points to).
 //!
-//! The C handlers in `rust/probes.c` have already returned for every hit
+//! The C handlers in `rust/shim/probes.c` have already returned for every hit
 //! that is not the target's.
 
 use core::{

@@ -257,7 +257,7 @@ impl Cause {
         Cause::Other,
     ];
 
-    /// The cause numbered `n` by the kernel side (`rust/probes.c`), in
+    /// The cause numbered `n` by the kernel side (`rust/shim/probes.c`), in
     /// [`Cause::ALL`] order; [`Cause::Other`] for anything else.
     pub fn from_index(n: u32) -> Cause {
         usize::try_from(n)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmatrack's kprobes: the only C besides rust/layout.c, because
- * Rust-for-Linux has no binding for kprobes or irq_work. Handlers take
+ * vmatrack's kprobes, in C because Rust-for-Linux has no binding for
+ * kprobes, irq_work or task_work (the Rust module's other C,
+ * rust/shim/layout.c, checks struct offsets). Handlers take
  * their arguments out of pt_regs and hand them to Rust
  * (rust/glue/probes.rs), which decides everything; the C never looks at
  * what it forwards beyond the ma_state fields it must copy.

@@ -87,7 +87,7 @@ void vmatrack_task_comm(struct task_struct *task, char *buf)
 	strscpy_pad(buf, task->comm, TASK_COMM_LEN);
 }
 
-/* Both of these are for rust/probes.c too (struct vma_merge_struct). */
+/* Both of these are for rust/shim/probes.c too (struct vma_merge_struct). */
 #ifdef CONFIG_NUMA
 /* FNV-1a over @len bytes at @p, continuing from @h. */
 static u64 fnv1a(u64 h, const void *p, size_t len)
@@ -147,7 +147,7 @@ bool vmatrack_anon_vma_unshared(struct anon_vma *av)
 /*
  * mm/vma.c's vma_is_fork_child() (static there): @vma has an anon_vma and
  * more than one anon_vma_chain link, so it may hold pages shared with a
- * parent. For rust/probes.c too (the VMA an mremap copies from).
+ * parent. For rust/shim/probes.c too (the VMA an mremap copies from).
  */
 bool vmatrack_vma_is_fork_child(const struct vm_area_struct *vma)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The C probe shim's interface to Rust (rust/probes.c, rust/glue/probes.rs). */
+/* The C probe shim's interface to Rust (rust/shim/probes.c, rust/glue/probes.rs). */
 #ifndef VMATRACK_PROBES_H
 #define VMATRACK_PROBES_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* rust/layout.c's interface to Rust (rust/glue/layout.rs). */
+/* rust/shim/layout.c's interface to Rust (rust/glue/layout.rs). */
 #ifndef VMATRACK_LAYOUT_H
 #define VMATRACK_LAYOUT_H
 
