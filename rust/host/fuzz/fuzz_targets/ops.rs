@@ -4,9 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vmatrack_host::model::Model;
-use vmatrack_host::rangetree::{Gfp, RangeTree};
-use vmatrack_host::StdPlatform;
+use vmatrack_testkit::model::Model;
+use vmatrack_testkit::rangetree::{Gfp, RangeTree};
+use vmatrack_testkit::StdPlatform;
 
 /// Reads little pieces of the input.
 struct Bytes<'a>(&'a [u8]);

@@ -1,8 +1,8 @@
 //! Allocation failure: on `AllocError` the tree is unchanged and valid, and
 //! nothing leaks.
 
-use vmatrack_host::rangetree::{BuildError, Gfp, RangeTree, StoreError};
-use vmatrack_host::StdPlatform;
+use vmatrack_testkit::rangetree::{BuildError, Gfp, RangeTree, StoreError};
+use vmatrack_testkit::StdPlatform;
 
 type T = RangeTree<u64, StdPlatform>;
 

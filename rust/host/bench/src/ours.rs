@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Our RangeTree / RcuRangeTree as contestants.
 //!
-//! Platform: rust/host's `StdPlatform` (std allocator, through the bench's
+//! Platform: the testkit's `StdPlatform` (std allocator, through the bench's
 //! counting global allocator, and crossbeam-epoch grace periods), the same
 //! one the host tests and the fuzzer use.
 
 use crate::map::{Contestant, GapQueries, RangeMap, Stores};
 use vmatrack_core::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree, LEAF_SLOTS};
-use vmatrack_host::StdPlatform as BenchPlatform;
+use vmatrack_testkit::StdPlatform as BenchPlatform;
 
 /// Runs pending deferred frees (as far as crossbeam lets us).
 fn epoch_drain() {
@@ -19,7 +19,7 @@ fn epoch_drain() {
 type Plain = RangeTree<usize, BenchPlatform>;
 type Rcu = RcuRangeTree<usize, BenchPlatform>;
 
-pub struct Ours {
+pub(super) struct Ours {
     t: Plain,
     pool: bool,
     bulk: bool,
@@ -93,7 +93,7 @@ impl RangeMap for Ours {
     }
 }
 
-pub struct OursRcu {
+pub(super) struct OursRcu {
     t: Rcu,
     pool: bool,
 }
@@ -188,7 +188,7 @@ impl Drop for OursRcu {
     }
 }
 
-pub fn contestants() -> Vec<Contestant> {
+pub(crate) fn contestants() -> Vec<Contestant> {
     let plain = |pool, bulk| {
         move || -> Box<dyn RangeMap> {
             Box::new(Ours {

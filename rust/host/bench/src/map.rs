@@ -10,21 +10,21 @@
 /// Inputs of a store batch, struct-of-arrays so the C peer reads them as is.
 /// `val[i] == 0` is never used (C stores values as `v << 1 | 1`).
 #[derive(Clone, Default)]
-pub struct Stores {
+pub(crate) struct Stores {
     pub first: Vec<usize>,
     pub last: Vec<usize>,
     pub val: Vec<usize>,
 }
 
 impl Stores {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.first.len()
     }
 }
 
 /// Gap queries: lowest (or highest) `size`-byte free range inside `[min, max]`.
 #[derive(Clone, Default)]
-pub struct GapQueries {
+pub(crate) struct GapQueries {
     pub min: Vec<usize>,
     pub max: Vec<usize>,
     pub size: Vec<usize>,
@@ -32,7 +32,7 @@ pub struct GapQueries {
 
 /// What a contestant can do. Unsupported operations return `None`; a
 /// contestant that returns `None` gets no number for that workload.
-pub trait RangeMap {
+pub(crate) trait RangeMap {
     /// Stores `[first, last] -> val`, overwriting (splitting) what was there.
     fn store_many(&mut self, s: &Stores);
     /// Sum of the values found at the indices (misses add 0).
@@ -58,7 +58,7 @@ pub trait RangeMap {
 }
 
 /// A kind of contestant: makes empty maps.
-pub struct Contestant {
+pub(crate) struct Contestant {
     pub name: &'static str,
     /// Offers mode=rcu semantics (lockless readers during writes).
     pub rcu: bool,
@@ -68,13 +68,13 @@ pub struct Contestant {
 }
 
 /// splitmix64: deterministic inputs without a dependency.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Rng(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -82,24 +82,24 @@ impl Rng {
         z ^ (z >> 31)
     }
     /// Uniform in `0..n`.
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.next() as u128 * n as u128) >> 64) as usize
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
     }
 }
 
-pub const PAGE: usize = 4096;
+pub(crate) const PAGE: usize = 4096;
 /// Range i covers 10 pages of a 16-page cell: `[base_i, base_i + 10 pages)`,
 /// then a 6-page gap (VMA-like: nothing adjacent).
-pub const CELL: usize = 16 * PAGE;
-pub const USED: usize = 10 * PAGE;
+pub(crate) const CELL: usize = 16 * PAGE;
+pub(crate) const USED: usize = 10 * PAGE;
 
-pub fn range_of(i: usize) -> (usize, usize) {
+pub(crate) fn range_of(i: usize) -> (usize, usize) {
     let first = (i + 1) * CELL;
     (first, first + USED - 1)
 }
 
 /// The N ascending ranges, value i + 1.
-pub fn ascending(n: usize) -> Stores {
+pub(crate) fn ascending(n: usize) -> Stores {
     let mut s = Stores::default();
     for i in 0..n {
         let (f, l) = range_of(i);
@@ -111,7 +111,7 @@ pub fn ascending(n: usize) -> Stores {
 }
 
 /// n point lookups, half inside ranges and half inside gaps.
-pub fn lookups(n: usize, rng: &mut Rng) -> Vec<usize> {
+pub(crate) fn lookups(n: usize, rng: &mut Rng) -> Vec<usize> {
     (0..n)
         .map(|k| {
             let (f, _) = range_of(rng.below(n));
@@ -126,7 +126,7 @@ pub fn lookups(n: usize, rng: &mut Rng) -> Vec<usize> {
 
 /// n stores strictly inside random existing ranges, whole pages, so each
 /// splits the range it hits (into three when it was still whole).
-pub fn overwrites(n: usize, rng: &mut Rng) -> Stores {
+pub(crate) fn overwrites(n: usize, rng: &mut Rng) -> Stores {
     let mut s = Stores::default();
     for j in 0..n {
         let (f, _) = range_of(rng.below(n));
@@ -140,7 +140,7 @@ pub fn overwrites(n: usize, rng: &mut Rng) -> Stores {
 }
 
 /// One index inside each of the n ranges, in random order.
-pub fn erase_order(n: usize, rng: &mut Rng) -> Vec<usize> {
+pub(crate) fn erase_order(n: usize, rng: &mut Rng) -> Vec<usize> {
     let mut v: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
         v.swap(i, rng.below(i + 1));
@@ -153,7 +153,7 @@ pub fn erase_order(n: usize, rng: &mut Rng) -> Vec<usize> {
 /// q gap queries: a 64-page window at a random place in (or just past) the
 /// populated span, sizes 1..=8 pages (the in-tree gaps are 6 pages, so sizes
 /// 7 and 8 only fit past the last range and mostly fail).
-pub fn gap_queries(n: usize, q: usize, rng: &mut Rng) -> GapQueries {
+pub(crate) fn gap_queries(n: usize, q: usize, rng: &mut Rng) -> GapQueries {
     let mut g = GapQueries::default();
     let span = (n + 2) * CELL;
     for _ in 0..q {

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::hint::black_box;
 use std::ptr::NonNull;
 
-use vmatrack_host::rangetree::{Gfp, Platform, RangeTree, RcuHead};
+use vmatrack_testkit::rangetree::{Gfp, Platform, RangeTree, RcuHead};
 
 /// A single-threaded platform whose calls use little stack of their own, so
 /// that what is measured is the tree's: deferred frees are queued in a

@@ -2,9 +2,9 @@
 //! in plain mode and in RCU mode side by side, `validate()` after every step.
 
 use proptest::prelude::*;
-use vmatrack_host::model::Model;
-use vmatrack_host::rangetree::{Gfp, RangeTree, RcuRangeTree, StoreError};
-use vmatrack_host::StdPlatform;
+use vmatrack_testkit::model::Model;
+use vmatrack_testkit::rangetree::{Gfp, RangeTree, RcuRangeTree, StoreError};
+use vmatrack_testkit::StdPlatform;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -78,7 +78,7 @@ fn check_same(t: &Plain, r: &Rcu, m: &Model) {
     assert_eq!(w.iter().collect::<Vec<_>>(), all);
     assert_eq!(t.len(), all.len());
     let g = r.platform().clone();
-    let guard = vmatrack_host::rangetree::Platform::read_lock(&g);
+    let guard = vmatrack_testkit::rangetree::Platform::read_lock(&g);
     assert_eq!(r.iter(&guard).collect::<Vec<_>>(), all);
     r.validate(&guard).unwrap();
 }

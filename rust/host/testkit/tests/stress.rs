@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use vmatrack_host::model::Model;
-use vmatrack_host::rangetree::{Gfp, Platform, RangeTree};
-use vmatrack_host::StdPlatform;
+use vmatrack_testkit::model::Model;
+use vmatrack_testkit::rangetree::{Gfp, Platform, RangeTree};
+use vmatrack_testkit::StdPlatform;
 
 type Life = HashMap<(usize, usize, u64), (u64, u64)>;
 

@@ -8,10 +8,10 @@ use std::ffi::c_int;
 use std::hint::black_box;
 
 // ---------------------------------------------------------------------------
-// C maple tree (rust/bench/c/maple_peer.c, built by scripts/bench)
+// C maple tree (rust/host/bench/c/maple_peer.c, built by scripts/bench)
 
 #[repr(C)]
-pub struct MapleTree {
+pub(crate) struct MapleTree {
     _p: [u8; 0],
 }
 
@@ -47,7 +47,8 @@ extern "C" {
 /// Initialises the C side (registers this thread with liburcu, creates the
 /// node cache); returns (node size, leaf slots, allocation-inner slots).
 /// Every C call must come from the thread that called this.
-pub fn maple_init() -> (usize, usize, usize) {
+pub(crate) fn maple_init() -> (usize, usize, usize) {
+    // SAFETY: No arguments; the C side may be initialised more than once.
     unsafe {
         (
             mp_init() as usize,
@@ -57,20 +58,29 @@ pub fn maple_init() -> (usize, usize, usize) {
     }
 }
 
-pub struct CMaple {
+/// A C maple tree.
+///
+/// # Invariants
+///
+/// `mt` is a live tree made by `mp_new` or `mp_dup`, owned by this value.
+pub(crate) struct CMaple {
     mt: *mut MapleTree,
 }
 
 impl CMaple {
-    pub fn new(rcu: bool) -> Self {
-        CMaple {
-            mt: unsafe { mp_new(rcu as c_int) },
-        }
+    pub(crate) fn new(rcu: bool) -> Self {
+        // SAFETY: No pointer arguments.
+        let mt = unsafe { mp_new(c_int::from(rcu)) };
+        assert!(!mt.is_null(), "C maple tree allocation failed");
+        // INVARIANT: `mt` is a new tree, owned by nobody else.
+        CMaple { mt }
     }
 }
 
 impl Drop for CMaple {
     fn drop(&mut self) {
+        // SAFETY: `self.mt` is live and ours (type invariant), and not used
+        // again.
         unsafe {
             mp_destroy(self.mt);
             mp_barrier();
@@ -80,6 +90,8 @@ impl Drop for CMaple {
 
 impl RangeMap for CMaple {
     fn store_many(&mut self, s: &Stores) {
+        // SAFETY: `self.mt` is live (type invariant); the three arrays hold
+        // `s.len()` elements each.
         let r = unsafe {
             mp_store_many(
                 self.mt,
@@ -92,22 +104,27 @@ impl RangeMap for CMaple {
         assert_eq!(r, 0, "C maple store failed");
     }
     fn load_many(&self, idx: &[usize]) -> usize {
+        // SAFETY: `self.mt` is live (type invariant); `idx` is a whole slice.
         unsafe { mp_load_many(self.mt, idx.as_ptr(), idx.len()) }
     }
     fn erase_many(&mut self, idx: &[usize]) -> Option<usize> {
+        // SAFETY: As for `load_many`.
         Some(unsafe { mp_erase_many(self.mt, idx.as_ptr(), idx.len()) })
     }
     fn iter_sum(&self) -> (usize, usize) {
         let mut c = 0;
+        // SAFETY: `self.mt` is live (type invariant); `c` is a local.
         let s = unsafe { mp_iter(self.mt, &mut c) };
         (c, s)
     }
     fn empty_area_many(&self, rev: bool, q: &GapQueries) -> Option<(usize, usize)> {
         let mut found = 0;
+        // SAFETY: `self.mt` is live (type invariant); the three query arrays
+        // have `q.min.len()` elements; `found` is a local.
         let s = unsafe {
             mp_empty_area_many(
                 self.mt,
-                rev as c_int,
+                c_int::from(rev),
                 q.min.as_ptr(),
                 q.max.as_ptr(),
                 q.size.as_ptr(),
@@ -118,15 +135,19 @@ impl RangeMap for CMaple {
         Some((found, s))
     }
     fn dup(&self) -> Option<Box<dyn RangeMap>> {
+        // SAFETY: `self.mt` is live (type invariant).
         let mt = unsafe { mp_dup(self.mt) };
         assert!(!mt.is_null(), "C maple dup failed");
+        // INVARIANT: The copy is new and owned by nobody else.
         Some(Box::new(CMaple { mt }))
     }
     fn self_bytes(&self) -> Option<usize> {
         // Nodes reachable from the root, each a 256-byte slab object.
+        // SAFETY: `self.mt` is live (type invariant).
         Some(unsafe { mp_tree_nodes(self.mt) } * 256)
     }
     fn quiesce(&mut self) {
+        // SAFETY: No arguments.
         unsafe { mp_barrier() }
     }
 }
@@ -136,12 +157,12 @@ impl RangeMap for CMaple {
 // semantics as the maple tree, written the obvious way.
 
 #[derive(Clone, Default)]
-pub struct BTreeRanges {
+pub(crate) struct BTreeRanges {
     m: BTreeMap<usize, (usize, usize)>,
 }
 
 impl BTreeRanges {
-    pub fn store(&mut self, first: usize, last: usize, v: usize) {
+    pub(crate) fn store(&mut self, first: usize, last: usize, v: usize) {
         // A range starting before `first` that reaches into it: trim it, and
         // keep its tail if it also reaches past `last`.
         if let Some((&s, &(e, ov))) = self.m.range(..first).next_back() {
@@ -162,14 +183,14 @@ impl BTreeRanges {
         self.m.insert(first, (last, v));
     }
 
-    pub fn find(&self, idx: usize) -> Option<(usize, usize, usize)> {
+    pub(crate) fn find(&self, idx: usize) -> Option<(usize, usize, usize)> {
         match self.m.range(..=idx).next_back() {
             Some((&s, &(e, v))) if e >= idx => Some((s, e, v)),
             _ => None,
         }
     }
 
-    pub fn empty_area(&self, min: usize, max: usize, size: usize) -> Option<usize> {
+    pub(crate) fn empty_area(&self, min: usize, max: usize, size: usize) -> Option<usize> {
         if size == 0 || max < min || max - min < size - 1 {
             return None;
         }
@@ -189,7 +210,7 @@ impl BTreeRanges {
         (cur <= max && max - cur >= size - 1).then_some(cur)
     }
 
-    pub fn empty_area_rev(&self, min: usize, max: usize, size: usize) -> Option<usize> {
+    pub(crate) fn empty_area_rev(&self, min: usize, max: usize, size: usize) -> Option<usize> {
         if size == 0 || max < min || max - min < size - 1 {
             return None;
         }
@@ -261,7 +282,7 @@ impl RangeMap for BTreeRanges {
 // every value here is unique, so it never does).
 
 #[derive(Clone, Default)]
-pub struct RangeMapCrate {
+pub(crate) struct RangeMapCrate {
     m: rangemap::RangeInclusiveMap<usize, usize>,
 }
 
@@ -329,7 +350,7 @@ impl RangeMap for RangeMapCrate {
 type NI = nodit::Interval<usize>;
 
 #[derive(Clone)]
-pub struct NoditCrate {
+pub(crate) struct NoditCrate {
     m: nodit::NoditMap<usize, NI, usize>,
 }
 

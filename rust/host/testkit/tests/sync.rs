@@ -11,7 +11,7 @@ use vmatrack_core::{
     },
     rangetree::{Gfp, RangeTree},
 };
-use vmatrack_host::StdPlatform;
+use vmatrack_testkit::StdPlatform;
 
 fn rec(id: u64) -> VmaRecord {
     VmaRecord {

@@ -1,8 +1,8 @@
 //! One behaviour per test.
 
-use vmatrack_host::model::Model;
-use vmatrack_host::rangetree::{BuildError, Gfp, Platform, RangeTree, StoreError};
-use vmatrack_host::StdPlatform;
+use vmatrack_testkit::model::Model;
+use vmatrack_testkit::rangetree::{BuildError, Gfp, Platform, RangeTree, StoreError};
+use vmatrack_testkit::StdPlatform;
 
 type T = RangeTree<u64, StdPlatform>;
 const MAX: usize = usize::MAX;

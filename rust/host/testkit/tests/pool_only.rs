@@ -8,9 +8,9 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use vmatrack_host::model::Model;
-use vmatrack_host::rangetree::{Gfp, Platform, RangeTree, RcuHead, StoreError};
-use vmatrack_host::StdPlatform;
+use vmatrack_testkit::model::Model;
+use vmatrack_testkit::rangetree::{Gfp, Platform, RangeTree, RcuHead, StoreError};
+use vmatrack_testkit::StdPlatform;
 
 /// A platform that records every `alloc`/`free` call made while `forbid` is
 /// set (the probe-context window), and every `alloc` with `Gfp::PoolOnly`.
@@ -365,7 +365,7 @@ fn replace_and_clear() {
 fn shared_selftest_case_preallocated_store_cannot_fail() {
     use vmatrack_core::selftest::{preallocated_store_cannot_fail, rng::Rng, Op};
     let mut rng = Rng::new(7);
-    let r = preallocated_store_cannot_fail(vmatrack_host::StdPlatform::new(), 3000, |i| {
+    let r = preallocated_store_cannot_fail(vmatrack_testkit::StdPlatform::new(), 3000, |i| {
         let first = rng.below(4096) * 4096;
         let last = first + (1 + rng.below(64)) * 4096 - 1;
         match rng.below(4) {
