@@ -72,15 +72,15 @@ fn show_selftest(
         0 => loaded.elapsed().as_nanos().unsigned_abs(),
         s => s,
     };
-    glue::selftest::run(seed, f)
+    glue::treetest::selftest::run(seed, f)
 }
 
 /// Renders `bench`: the range tree against the C maple tree, this boot.
 fn show_bench(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
     let n1 = module_parameters::bench_n1.value();
     match module_parameters::bench_n2.value() {
-        0 => glue::bench::run(&[n1], f),
-        n2 => glue::bench::run(&[n1, n2], f),
+        0 => glue::treetest::bench::run(&[n1], f),
+        n2 => glue::treetest::bench::run(&[n1, n2], f),
     }
 }
 

@@ -1,11 +1,39 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The range-tree core inside the kernel: the module's own randomized
-# selftest (checked against the kernel's C maple tree) and the bench file.
+# The range-tree core inside the kernel: the module's KUnit suite (the
+# tree alone, on the kernel's allocators and RCU), its randomized selftest
+# file (checked against the kernel's C maple tree) and the bench file.
 . ./lib.sh
 
 ktap_print_header
-ktap_set_plan 4
+
+# The KUnit suite registers when the module loads (CONFIG_KUNIT=y) and runs
+# when its debugfs "run" file is written: synchronously, results in KTAP.
+# One result per case it reports, so the plan follows from its own plan.
+kunit=/sys/kernel/debug/kunit/vmatrack_rangetree
+kunit_out=/tmp/kunit.out
+: >"$kunit_out"
+if [ -d /sys/kernel/debug/kunit ]; then
+	[ -d "$kunit" ] && echo 1 >"$kunit/run" && cat "$kunit/results" >"$kunit_out"
+	sed 's/^/  /' "$kunit_out" | while read -r l; do ktap_print_msg "$l"; done
+fi
+# The cases: "ok N name" lines one level in (the suite's own line is not).
+kunit_cases=$(sed -n 's/^ \{4\}\(not \)\{0,1\}ok [0-9]* \([a-z0-9_]*\).*/\2/p' "$kunit_out")
+ktap_set_plan $((5 + $(echo "$kunit_cases" | grep -c .)))
+
+kunit_suite_ran() {
+	plan=$(sed -n 's/^ \{4\}1\.\.//p' "$kunit_out")
+	[ -n "$plan" ] && [ "$plan" -ge 4 ] && [ "$(echo "$kunit_cases" | grep -c .)" = "$plan" ]
+}
+if [ -d /sys/kernel/debug/kunit ]; then
+	ktap_test_result "KUnit suite vmatrack_rangetree registered and ran every case it plans" kunit_suite_ran
+else
+	ktap_test_skip "KUnit suite vmatrack_rangetree: kernel without CONFIG_KUNIT=y"
+fi
+for c in $kunit_cases; do
+	kunit_case_ok() { grep -Eq "^ {4}ok [0-9]+ $c\$" "$kunit_out"; }
+	ktap_test_result "KUnit: $c" kunit_case_ok
+done
 
 out=/tmp/selftest.out
 cat "$VMATRACK_DEBUGFS/selftest" >"$out" 2>&1

@@ -6,11 +6,9 @@
 //! gives it a [`platform::KernelPlatform`] and puts it to work behind
 //! debugfs files.
 
-pub(crate) mod bench;
 pub(crate) mod deferred;
 pub(crate) mod ids;
 pub(crate) mod layout;
-pub(crate) mod maple_peer;
 pub(crate) mod mirror;
 pub(crate) mod names;
 #[cfg(not(CONFIG_MMU))]
@@ -18,7 +16,7 @@ pub(crate) mod nommu;
 pub(crate) mod platform;
 pub(crate) mod probes;
 pub(crate) mod rawfile;
-pub(crate) mod selftest;
 pub(crate) mod target;
+pub(crate) mod treetest;
 pub(crate) mod vma;
 pub(crate) mod vma_fields;

@@ -31,7 +31,7 @@ use kernel::{
     mm::{MmWithUser, MmapReadGuard},
 };
 
-use super::maple_peer::ma_state;
+use super::vma::ma_state;
 
 /// Writes one `# nommu mremap` line per VMA of `mm` whose `vm_end` is not
 /// the end of its range in `mm->mm_mt`; returns how many there were.

@@ -4,11 +4,7 @@
 //! `kvfree_call_rcu` for frees after a grace period, `rcu_read_lock` for
 //! readers.
 
-use core::{
-    alloc::Layout,
-    ptr::NonNull,
-    sync::atomic::{AtomicUsize, Ordering},
-};
+use core::{alloc::Layout, ptr::NonNull};
 use kernel::{
     alloc::{allocator::Kmalloc, flags, Allocator, Flags, NumaNode},
     bindings,
@@ -89,76 +85,5 @@ unsafe impl Platform for KernelPlatform {
                 ptr.as_ptr().cast::<kernel::ffi::c_void>(),
             )
         };
-    }
-}
-
-/// A platform that fails chosen allocations: the selftest's way of proving
-/// that an allocation failure leaves the tree unchanged.
-pub(crate) struct FailingPlatform {
-    /// Allocations left before the next one fails; 0: never fail.
-    countdown: AtomicUsize,
-    /// After a failure, the countdown restarts from this value.
-    period: usize,
-    /// How many allocations were failed on purpose.
-    pub(crate) failed: AtomicUsize,
-}
-
-impl FailingPlatform {
-    /// Fails every `period`-th allocation (0: never).
-    pub(crate) const fn new(period: usize) -> Self {
-        Self {
-            countdown: AtomicUsize::new(period),
-            period,
-            failed: AtomicUsize::new(0),
-        }
-    }
-
-    /// Whether this allocation is one to fail.
-    fn should_fail(&self) -> bool {
-        if self.period == 0 {
-            return false;
-        }
-        // Only the tree's writer allocates, so a load/store pair is enough.
-        let left = self.countdown.load(Ordering::Relaxed);
-        if left <= 1 {
-            self.countdown.store(self.period, Ordering::Relaxed);
-            self.failed.fetch_add(1, Ordering::Relaxed);
-            true
-        } else {
-            self.countdown.store(left - 1, Ordering::Relaxed);
-            false
-        }
-    }
-}
-
-// SAFETY: Delegates to `KernelPlatform` (whose guarantees hold) and only
-// ever adds failures, which the contract allows.
-unsafe impl Platform for &FailingPlatform {
-    type ReadGuard = rcu::Guard;
-
-    fn read_lock(&self) -> rcu::Guard {
-        KernelPlatform.read_lock()
-    }
-
-    fn alloc(&self, layout: Layout, gfp: Gfp) -> Option<NonNull<u8>> {
-        if self.should_fail() {
-            return None;
-        }
-        KernelPlatform.alloc(layout, gfp)
-    }
-
-    unsafe fn free(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: Same memory, same contract as `KernelPlatform::free`.
-        unsafe { KernelPlatform.free(ptr, layout) };
-    }
-
-    unsafe fn free_after_grace_period(
-        &self,
-        ptr: NonNull<u8>,
-        layout: Layout,
-        head: NonNull<RcuHead>,
-    ) {
-        // SAFETY: Same memory, same contract as the `KernelPlatform` method.
-        unsafe { KernelPlatform.free_after_grace_period(ptr, layout, head) };
     }
 }

@@ -17,7 +17,6 @@ use kernel::{
 use super::{
     ids::IdKey,
     layout::merge_attrs,
-    maple_peer::ma_state,
     names::{anon_name_id, NameTable},
     vma_fields,
 };
@@ -114,6 +113,29 @@ pub(crate) unsafe fn read_vma(
 /// rather than read one as a VMA.
 pub(crate) fn xa_is_internal(e: *mut c_void) -> bool {
     e.addr() & 3 == 2
+}
+
+/// A maple state on `tree` at `[first, last]`, as `MA_STATE()` makes it (the
+/// other fields zero). For walks of an mm's VMA tree, and for the C maple
+/// tree peer of the in-kernel checks.
+pub(crate) fn ma_state(
+    tree: *mut bindings::maple_tree,
+    first: usize,
+    last: usize,
+) -> bindings::ma_state {
+    bindings::ma_state {
+        tree,
+        index: first,
+        last,
+        node: core::ptr::null_mut(),
+        status: bindings::maple_status_ma_start,
+        min: 0,
+        max: usize::MAX,
+        alloc: core::ptr::null_mut(),
+        mas_flags: 0,
+        store_type: bindings::store_type_wr_invalid,
+        ..Default::default()
+    }
 }
 
 /// A raw `ma_state` on `mm->mm_mt` at `index`.

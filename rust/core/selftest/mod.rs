@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What the two in-kernel `selftest` files share: the Rust module's
-//! (`glue::selftest`, which checks the range tree against the kernel's C
-//! maple tree) and the m68k module's (`rust/wasm/selftest.rs`, against a
-//! plain model). Platform-free, like the tree: the failure and case types,
-//! the KTAP printer, the seeded generator, and the cases that need no
-//! reference at all.
+//! What the in-kernel checks of the range tree share: the Rust module's
+//! KUnit suite and `selftest` file (`glue::treetest`, the latter against
+//! the kernel's C maple tree) and the m68k module's `selftest` file
+//! (`rust/wasm/model_cases.rs`, against a plain model). Platform-free, like
+//! the tree: the failure and case types, the KTAP printer, the seeded
+//! generator, and the cases that need no reference at all.
 
 pub mod rng;
 

@@ -2,7 +2,8 @@
 
 //! The `selftest` debugfs file: randomized checks of the range tree inside
 //! the kernel, against the kernel's own C maple tree on the same inputs,
-//! printed as KTAP.
+//! printed as KTAP. The cases that need no C maple tree are the KUnit
+//! suite's (`super::kunit`), which shares the operations generated here.
 //!
 //! Every case replays a seeded sequence of operations on both trees and
 //! then demands the same contents (and, for gap search, the same answers
@@ -13,16 +14,14 @@
 use core::fmt;
 use kernel::prelude::*;
 
-use super::{
-    maple_peer::CMapleTree,
-    platform::{FailingPlatform, KernelPlatform},
-};
+use super::maple_peer::CMapleTree;
+use crate::glue::platform::KernelPlatform;
 use crate::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree};
 use crate::selftest::{self as cases, rng::Rng, Case, CaseResult, Failure, Op};
 
 /// Operations per random case: enough to split, merge and re-grow nodes
 /// several levels deep, yet a second or two under QEMU's TCG.
-const OPS: usize = 3000;
+pub(crate) const OPS: usize = 3000;
 
 /// The key space the random ranges live in: page-sized slots, small enough
 /// that stores overlap often.
@@ -32,7 +31,7 @@ const PAGE: usize = 4096;
 /// A random operation: mostly stores of one to 64 pages, sometimes a
 /// clearing store or an erase, now and then a range touching `usize::MAX`
 /// (where `last + 1` overflows) or 0.
-fn random_op(rng: &mut Rng, serial: usize) -> Op {
+pub(crate) fn random_op(rng: &mut Rng, serial: usize) -> Op {
     let first = rng.below(SLOTS) * PAGE;
     let len = (1 + rng.below(64)) * PAGE;
     let last = first.saturating_add(len - 1);
@@ -219,62 +218,12 @@ fn rcu_matches_c(seed: u64) -> CaseResult {
     same_contents(&c, t.len(&g), |x| t.load_range(x, &g))
 }
 
-/// After `fill_pool(worst_case_nodes_per_store())`, a store that may not
-/// allocate (`Gfp::PoolOnly`, the probe-context case) always succeeds.
-fn preallocated_store_cannot_fail(seed: u64) -> CaseResult {
-    let mut rng = Rng::new(seed);
-    cases::preallocated_store_cannot_fail(KernelPlatform, OPS, |i| random_op(&mut rng, i))
-}
-
-/// With every 7th allocation failing, a failed store or erase leaves the
-/// tree exactly as it was; successful ones are mirrored in the C tree.
-fn alloc_failure_leaves_tree_unchanged(seed: u64) -> CaseResult {
-    let mut rng = Rng::new(seed);
-    let failing = FailingPlatform::new(7);
-    let c = CMapleTree::new(false).map_err(|_| Failure("C tree allocation failed", 0, 0))?;
-    let mut t = RangeTree::<usize, _>::new(&failing);
-    for i in 0..OPS {
-        match random_op(&mut rng, i) {
-            Op::Store(f, l, v) => {
-                if t.store(f, l, v, Gfp::Kernel).is_ok() {
-                    c.store(f, l, v)
-                        .map_err(|_| Failure("C store failed", f, l))?;
-                }
-            }
-            Op::Erase(x) => {
-                if t.erase(x, Gfp::Kernel).is_ok() {
-                    c.erase(x);
-                }
-            }
-        }
-        t.validate()
-            .map_err(|_| Failure("validate() failed after op", i, 0))?;
-        same_contents(&c, t.len(), |x| t.load_range(x))?;
-    }
-    if failing.failed.load(core::sync::atomic::Ordering::Relaxed) == 0 {
-        return Err(Failure(
-            "no allocation was failed: the case tested nothing",
-            0,
-            0,
-        ));
-    }
-    Ok(())
-}
-
 /// The cases, in the order they are reported.
-const CASES: [Case; 6] = [
+const CASES: [Case; 4] = [
     ("plain_random_ops_match_c_maple_tree", plain_matches_c),
     ("gap_search_matches_mas_empty_area", gap_search_matches_c),
     ("bulk_build_and_dup_match", bulk_build_and_dup),
     ("rcu_mode_random_ops_match_c_maple_tree", rcu_matches_c),
-    (
-        "preallocated_store_cannot_fail",
-        preallocated_store_cannot_fail,
-    ),
-    (
-        "alloc_failure_leaves_tree_unchanged",
-        alloc_failure_leaves_tree_unchanged,
-    ),
 ];
 
 /// Renders the `selftest` file: runs every case with `seed` and prints KTAP.

@@ -7,7 +7,8 @@
 //! range store, no gap search and no dup, which are exactly what the
 //! selftest and the bench compare. So this one small module reaches
 //! `mtree_store_range`, `mas_empty_area[_rev]` and `mtree_dup` through
-//! `bindings::`; all of vmatrack's raw maple-tree calls are here.
+//! `bindings::`. (The mirror's walks of an mm's VMA tree make their own
+//! raw calls, in `crate::glue::vma`.)
 //!
 //! Entries are plain numbers, stored as the maple tree's "value entries"
 //! (`xa_mk_value`: shifted left, low bit set) so the tree never takes them
@@ -15,6 +16,8 @@
 
 use core::{pin::Pin, ptr};
 use kernel::{bindings, error::to_result, ffi::c_void, prelude::*, types::Opaque};
+
+use crate::glue::vma::ma_state;
 
 /// A C maple tree with `MT_FLAGS_ALLOC_RANGE` (gap tracking, as the VMA
 /// tree has), optionally in RCU mode.
@@ -26,28 +29,6 @@ use kernel::{bindings, error::to_result, ffi::c_void, prelude::*, types::Opaque}
 pub(crate) struct CMapleTree {
     tree: Pin<KBox<Opaque<bindings::maple_tree>>>,
     rcu: bool,
-}
-
-/// A maple state on `tree` at `[first, last]`, as `MA_STATE()` makes it (the
-/// other fields zero). Used here and for walks of an mm's VMA tree.
-pub(crate) fn ma_state(
-    tree: *mut bindings::maple_tree,
-    first: usize,
-    last: usize,
-) -> bindings::ma_state {
-    bindings::ma_state {
-        tree,
-        index: first,
-        last,
-        node: ptr::null_mut(),
-        status: bindings::maple_status_ma_start,
-        min: 0,
-        max: usize::MAX,
-        alloc: ptr::null_mut(),
-        mas_flags: 0,
-        store_type: bindings::store_type_wr_invalid,
-        ..Default::default()
-    }
 }
 
 /// Encodes `v` (below 2^63) as a maple tree value entry.

@@ -17,7 +17,8 @@ use kernel::{
     time::{Instant, Monotonic},
 };
 
-use super::{maple_peer::CMapleTree, platform::KernelPlatform};
+use super::maple_peer::CMapleTree;
+use crate::glue::platform::KernelPlatform;
 use crate::rangetree::{Gfp, Platform, RangeTree, RcuRangeTree};
 use crate::selftest::rng::Rng;
 
