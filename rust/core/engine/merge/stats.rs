@@ -3,40 +3,11 @@
 //! Counters over stores and unmerged pairs, and the `stats` and `unmerged`
 //! files.
 //!
-//! [`write_stats`] writes one `name value` line per counter, in this order:
-//!
-//! | name | meaning |
-//! |------|---------|
-//! | `vmas` | VMAs in the shadow now (from the caller) |
-//! | `touching_pairs` | pairs of VMAs with no gap between them now (from the caller) |
-//! | `unmerged_pairs` | of those, pairs the rules would not merge (from the caller) |
-//! | `stores` | stores of a VMA into the tree seen |
-//! | `clears` | clears of a range of the tree seen |
-//! | `new_merge_none` | a new VMA stored over empty space (`vma_merge_new_range()` merged with nothing) |
-//! | `new_merge_prev` | a VMA grown over empty space on its right (merged with prev; also brk, mremap() growing in place) |
-//! | `new_merge_next` | a VMA grown over empty space on its left (merged with next) |
-//! | `new_merge_both` | a VMA grown over empty space and over all of the next VMA, which is removed |
-//! | `new_merge_over_mapped` | a VMA grown over a mix of empty space and whole VMAs (MAP_FIXED over mappings, merged) |
-//! | `existing_merge_left` | a VMA grown over part or all of the VMA on its right, with no empty space (`vma_merge_existing_range()`, merge left) |
-//! | `existing_merge_right` | a VMA grown over part or all of the VMA on its left (merge right) |
-//! | `existing_merge_both` | a VMA grown over the two whole VMAs on its right (merge both) |
-//! | `stack_growth` | a `VM_GROWSDOWN` VMA grown down over empty space (`expand_downwards()`, `relocate_vma_down()`): not a merge |
-//! | `noop` | stores of a VMA over exactly its own range, clears of empty space |
-//! | `expanded` | stores that grew an existing VMA (all `new_merge_*` but `none`, all `existing_merge_*`) |
-//! | `shrunk` | VMAs left smaller, not by a split (`vma_shrink()`, the middle of a partial existing merge) |
-//! | `split` | a new VMA stored over one end of an existing one (`__split_vma()`) |
-//! | `removed` | VMAs that left the tree: cleared whole, swallowed by a merge or replaced |
-//! | `replaced` | a new VMA stored over whole existing VMAs (MAP_FIXED over mappings, no merge) |
-//! | `partial_clear` | clears that cut into a VMA other than at one end (no 7.3 sequence does this) |
-//! | `unknown` | stores matching no 7.3 sequence |
-//! | `new_merges` | `new_merge_prev + new_merge_next + new_merge_both + new_merge_over_mapped` |
-//! | `kernel_new_merges` | `vma_merge_new_range()` calls that merged (the kernel's verdict, from a return probe) |
-//! | `new_merge_disagreements` | `abs(new_merges - kernel_new_merges)` |
-//! | `merges_after_<cause>` | merges (every `new_merge_*` but `none`, every `existing_merge_*`) by the system call the storing task was in: `none`, `mmap`, `munmap`, `mprotect`, `mremap`, `madvise`, `mlock`, `brk`, `prctl`, `mbind`, `mseal`, `ioctl`, `other` ([`Cause`]) |
-//! | `existing_merges` | `existing_merge_left + existing_merge_right + existing_merge_both` |
-//! | `kernel_existing_merges` | `vma_modify()` calls whose `vma_merge_existing_range()` merged (the kernel's verdict) |
-//! | `existing_merge_disagreements` | `abs(existing_merges - kernel_existing_merges)` |
-//! | `unmerged_<reason>` | touching pairs that one [`Reason`] keeps apart, one line per reason (`unmerged_special`, `unmerged_mempolicy`, `unmerged_flags`, `unmerged_file`, `unmerged_uffd_ctx`, `unmerged_anon_name`, `unmerged_anon_vma`, `unmerged_anon_vma_fork_child`, `unmerged_pgoff`, `unmerged_anon_pgoff`, `unmerged_anon_vma_3way`, `unmerged_close_hook`, `unmerged_uffd_no_remap`), as last counted |
+//! [`write_stats`] writes one `name value` line per counter. What each
+//! counter means, in the order printed, is the table in the README's
+//! "Merge statistics" section, written once for users: the host test
+//! `rust/host/testkit/tests/readme.rs` renders [`write_stats`] and fails
+//! if that table and the printed names differ in any name or in order.
 //!
 //! [`write_unmerged_line`] writes one line of the `unmerged` file:
 //! `START-END START-END reason[,reason] anon_vma=ID/ID file=ID/ID
