@@ -4,7 +4,7 @@
  * syscalls, a few string helpers, file helpers and KTAP printing. A nommu
  * guest has no shell and Debian has no nommu libc, so /init, the suites
  * and their target are freestanding static-pie programs (clang for
- * riscv64, m68k-linux-gnu-gcc -mcpu=5208 for ColdFire, see tests/build)
+ * riscv64, m68k-linux-gnu-gcc -mcpu=5208 for ColdFire, see scripts/build-tests)
  * loaded by the kernel's FDPIC ELF loader.
  *
  * Rules that keep such a program working without a dynamic linker:
