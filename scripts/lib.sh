@@ -12,7 +12,7 @@ VMATRACK_CACHE=${VMATRACK_CACHE:-$HOME/.cache/vmatrack}
 VMATRACK_OUT=${VMATRACK_OUT:-$VMATRACK_CACHE}
 export VMATRACK_OUT
 
-# Versions this project was written for (toolchain.md). setup takes these
+# Versions this project was written for. setup takes these
 # when the registry still serves them, else the nearest fit, and says so.
 KERNEL_SERIES=7.3
 KERNEL_WANTED=7.3.4
@@ -82,7 +82,8 @@ ksrc() {
 	fi
 }
 
-# Guest names (design.md) and the kernel build directory of each.
+# Guest names (the suffix of make check-GUEST) and the kernel build
+# directory of each.
 guest_kobj() { echo "$VMATRACK_CACHE/kbuild/$1"; }
 guest_arch() {
 	case $1 in

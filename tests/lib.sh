@@ -6,7 +6,8 @@
 VMATRACK_DEBUGFS=/sys/kernel/debug/vmatrack
 VMATRACK_KO=/lib/modules/vmatrack.ko
 
-# Lines in the kernel log that mean trouble (toolchain.md).
+# Lines in the kernel log that mean trouble: any of the kernel's checkers
+# reporting, a stall, a hung task, a panic.
 KERNEL_TROUBLE='BUG:|Oops|WARNING:|KASAN:|UBSAN:|detected stalls|self-detected stall|blocked for more than|Kernel panic|suspected memory leaks|general protection fault'
 
 # kernel_log_clean: true when dmesg has none of the trouble lines.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Merge statistics (issue #5): why two touching VMAs stay separate, what
+//! Merge statistics: why two touching VMAs stay separate, what
 //! each store of the target's VMA tree did, counters over both, and how
 //! many VMAs two proposed relaxations of the rules would save.
 //!

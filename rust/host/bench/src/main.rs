@@ -4,7 +4,7 @@
 //! All contestants run in this one process on identical inputs, interleaved
 //! repetition by repetition so that noise from other work on the machine
 //! spreads over all of them. Output: one `bench ...` line per workload, N
-//! and mode (design.md), then `#` lines: medians, bytes per range, checksum
+//! and mode (the format of the guest's `bench` file), then `#` lines: medians, bytes per range, checksum
 //! problems and the allocation share of our writes.
 
 mod count_alloc;
