@@ -96,12 +96,8 @@ struct Vmatrack {
     _maps: RawFile<MapsFile>,
     _stats: RawFile<StatsFile>,
     _unmerged: RawFile<UnmergedFile>,
-    _tree: RawFile<ShowFn<Arc<Mirror>>>,
-    _check: RawFile<ShowFn<Arc<Mirror>>>,
-    _events: RawFile<ShowFn<Arc<Mirror>>>,
-    _probes: RawFile<ShowFn<Arc<Mirror>>>,
-    _whatif: RawFile<ShowFn<Arc<Mirror>>>,
-    _summary: RawFile<ShowFn<Arc<Mirror>>>,
+    // The mirror's read-only files, one per row of `mirror::SHOWN`.
+    _shown: KVec<RawFile<ShowFn<Arc<Mirror>>>>,
     // Dropped last: files go before their directory.
     _dir: debugfs::Dir,
     // Last of all: nothing of ours may run or wait in a queue after unload.
@@ -133,6 +129,10 @@ impl kernel::Module for Vmatrack {
         let _quiesce = Quiesce;
         let _dir = debugfs::Dir::new(DIR);
         let mirror = Arc::pin_init(Mirror::new()?, GFP_KERNEL)?;
+        let mut shown = KVec::with_capacity(mirror::SHOWN.len(), GFP_KERNEL)?;
+        for (name, show) in mirror::SHOWN {
+            shown.push(ShowFn::file(DIR, name, mirror.clone(), show)?, GFP_KERNEL)?;
+        }
         Ok(Self {
             _version: ShowFn::file(DIR, c"version", (), show_version)?,
             _selftest: ShowFn::file(DIR, c"selftest", Instant::now(), show_selftest)?,
@@ -157,12 +157,7 @@ impl kernel::Module for Vmatrack {
                 c"unmerged",
                 Arc::new(UnmergedFile(mirror.clone()), GFP_KERNEL)?,
             )?,
-            _tree: ShowFn::file(DIR, c"tree", mirror.clone(), mirror::show_tree)?,
-            _check: ShowFn::file(DIR, c"check", mirror.clone(), mirror::show_check)?,
-            _events: ShowFn::file(DIR, c"events", mirror.clone(), mirror::show_events)?,
-            _probes: ShowFn::file(DIR, c"probes", mirror.clone(), mirror::show_probes)?,
-            _whatif: ShowFn::file(DIR, c"whatif", mirror.clone(), mirror::show_whatif)?,
-            _summary: ShowFn::file(DIR, c"summary", mirror, mirror::show_summary)?,
+            _shown: shown,
             _dir,
             _quiesce,
             _node_cache,

@@ -656,32 +656,18 @@ impl Lines for MapsFile {
     }
 }
 
-/// `tree` read callback.
-pub(crate) fn show_tree(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    m.show_tree(f)
-}
+/// What a read of one of the mirror's read-only files shows.
+pub(crate) type ShowMirror = fn(&Arc<Mirror>, &mut fmt::Formatter<'_>) -> fmt::Result;
 
-/// `check` read callback.
-pub(crate) fn show_check(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    m.show_check(f)
-}
-
-/// `events` read callback.
-pub(crate) fn show_events(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    m.show_events(f)
-}
-
-/// `probes` read callback.
-pub(crate) fn show_probes(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    m.show_probes(f)
-}
-
-/// `whatif` read callback.
-pub(crate) fn show_whatif(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    m.show_whatif(f)
-}
-
-/// `summary` read callback.
-pub(crate) fn show_summary(m: &Arc<Mirror>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    m.show_summary(f)
-}
+/// The mirror's read-only files (0400): name, then what a read shows. The
+/// module creates one file per row (`rust/vmatrack.rs`), so a new one is a
+/// row here, its renderer above, and a row in the README's debugfs table
+/// (which the host test `tests/readme.rs` holds to this list).
+pub(crate) const SHOWN: [(&CStr, ShowMirror); 6] = [
+    (c"tree", |m, f| m.show_tree(f)),
+    (c"check", |m, f| m.show_check(f)),
+    (c"events", |m, f| m.show_events(f)),
+    (c"probes", |m, f| m.show_probes(f)),
+    (c"whatif", |m, f| m.show_whatif(f)),
+    (c"summary", |m, f| m.show_summary(f)),
+];

@@ -75,10 +75,7 @@ mod apply;
 mod files;
 mod probe;
 
-pub(crate) use files::{
-    show_check, show_events, show_probes, show_summary, show_tree, show_whatif, MapsFile,
-    StatsFile, TargetFile, UnmergedFile,
-};
+pub(crate) use files::{MapsFile, StatsFile, TargetFile, UnmergedFile, SHOWN};
 
 /// This kernel's maps format.
 const MAPS_FORMAT: MapsFormat = MapsFormat {

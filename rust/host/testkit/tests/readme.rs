@@ -250,14 +250,26 @@ fn probe_list_is_probe_names() {
     );
 }
 
-/// The files `rust/vmatrack.rs` creates: each `c"NAME"` after `DIR,`.
+/// The files the module creates: each `c"NAME"` after `DIR,` in
+/// `rust/vmatrack.rs`, and each row of the mirror's read-only file table
+/// (`SHOWN` in `rust/glue/mirror/files.rs`).
 fn debugfs_files() -> Vec<String> {
     let src = read("rust/vmatrack.rs");
-    let names = src
+    let made = src
         .split("DIR,")
         .skip(1)
         .filter_map(|s| s.trim_start().strip_prefix("c\"")?.split('"').next());
-    names.map(String::from).collect()
+    let files = read("rust/glue/mirror/files.rs");
+    let table = files
+        .split("pub(crate) const SHOWN")
+        .nth(1)
+        .and_then(|t| t.split("];").next())
+        .expect("SHOWN table in rust/glue/mirror/files.rs");
+    let shown = table
+        .split("(c\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next());
+    made.chain(shown).map(String::from).collect()
 }
 
 #[test]
