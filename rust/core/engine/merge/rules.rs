@@ -38,83 +38,73 @@ use core::fmt::{self, Write};
 use super::super::record::VmaRecord;
 use super::{arch::Arch, flags};
 
-/// One rule that keeps two VMAs apart, in the kernel's order of checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reason {
+/// Declares [`Reason`] from one list: each rule with the name the files
+/// print, in the kernel's order of checks, and [`Reason::ALL`] and
+/// [`Reason::name`] from it. A new reason is one entry here and its rule.
+macro_rules! reasons {
+    ($($(#[$doc:meta])* $var:ident = $name:literal,)*) => {
+        /// One rule that keeps two VMAs apart, in the kernel's order of checks.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Reason {
+            $($(#[$doc])* $var,)*
+        }
+
+        impl Reason {
+            /// Every reason, in the kernel's order of checks.
+            pub const ALL: [Reason; [$($name),*].len()] = [$(Reason::$var),*];
+
+            /// The name the `unmerged` file prints (`flags` without its list).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Reason::$var => $name,)*
+                }
+            }
+        }
+    };
+}
+
+reasons! {
     /// `next` has a `VM_SPECIAL` flag (`vma_merge_existing_range()`,
     /// `vma_merge_new_range()`).
-    Special,
+    Special = "special",
     /// Mempolicies differ (`is_mergeable_vma()`: `mpol_equal()`).
-    Mempolicy,
+    Mempolicy = "mempolicy",
     /// `vm_flags` differ outside `VMA_IGNORE_MERGE_FLAGS`
     /// (`is_mergeable_vma()`); [`Reasons::flags_diff`] says which.
-    Flags,
+    Flags = "flags",
     /// Different `struct file` (`is_mergeable_vma()`).
-    File,
+    File = "file",
     /// Different userfaultfd contexts (`is_mergeable_vm_userfaultfd_ctx()`).
-    UffdCtx,
+    UffdCtx = "uffd_ctx",
     /// Different anon names (`anon_vma_name_eq()`).
-    AnonName,
+    AnonName = "anon_name",
     /// Both have an `anon_vma`, not the same one, or neither has the other's
     /// (`is_mergeable_anon_vma()` case 3).
-    AnonVma,
+    AnonVma = "anon_vma",
     /// Only one has an `anon_vma` and that VMA is a fork child
     /// (`is_mergeable_anon_vma()` cases 1 and 2, `vma_is_fork_child()`).
-    AnonVmaForkChild,
+    AnonVmaForkChild = "anon_vma_fork_child",
     /// File page offsets are not contiguous (`can_vma_merge_after()`).
-    Pgoff,
+    Pgoff = "pgoff",
     /// Anonymous page offsets of a private file mapping are not contiguous
     /// (`can_vma_merge_after()`, `needs_adjacent_anon_pgoff()`).
-    AnonPgoff,
+    AnonPgoff = "anon_pgoff",
     /// The outer two of three VMAs have different `anon_vma`s
     /// (`can_vma_merge_right()`); only [`three_way_reasons`] sets it.
-    AnonVma3way,
+    AnonVma3way = "anon_vma_3way",
     /// The VMA that would be removed has `vm_ops->close`
     /// (`can_merge_remove_vma()`).
-    CloseHook,
+    CloseHook = "close_hook",
     /// The moved VMA has a userfaultfd context without
     /// `UFFD_FEATURE_EVENT_REMAP` (`vma_merge_copied_range()`); only
     /// [`moved_reasons`] sets it.
-    UffdNoRemap,
+    UffdNoRemap = "uffd_no_remap",
 }
 
+// A set of reasons is a u16 bitmap.
+const _: () = assert!(Reason::ALL.len() <= 16);
+
 impl Reason {
-    /// Every reason, in the kernel's order of checks.
-    pub const ALL: [Reason; 13] = [
-        Reason::Special,
-        Reason::Mempolicy,
-        Reason::Flags,
-        Reason::File,
-        Reason::UffdCtx,
-        Reason::AnonName,
-        Reason::AnonVma,
-        Reason::AnonVmaForkChild,
-        Reason::Pgoff,
-        Reason::AnonPgoff,
-        Reason::AnonVma3way,
-        Reason::CloseHook,
-        Reason::UffdNoRemap,
-    ];
-
-    /// The name the `unmerged` file prints (`flags` without its list).
-    pub fn name(self) -> &'static str {
-        match self {
-            Reason::Special => "special",
-            Reason::Mempolicy => "mempolicy",
-            Reason::Flags => "flags",
-            Reason::File => "file",
-            Reason::UffdCtx => "uffd_ctx",
-            Reason::AnonName => "anon_name",
-            Reason::AnonVma => "anon_vma",
-            Reason::AnonVmaForkChild => "anon_vma_fork_child",
-            Reason::Pgoff => "pgoff",
-            Reason::AnonPgoff => "anon_pgoff",
-            Reason::AnonVma3way => "anon_vma_3way",
-            Reason::CloseHook => "close_hook",
-            Reason::UffdNoRemap => "uffd_no_remap",
-        }
-    }
-
     fn bit(self) -> u16 {
         1 << (self as u16)
     }
