@@ -19,9 +19,9 @@ use kernel::{
     time::{Instant, Monotonic},
 };
 
+pub mod glue;
 #[path = "core/mod.rs"]
 pub mod vtcore;
-pub mod glue;
 
 // The glue names the core's modules from the crate root.
 pub(crate) use vtcore::{engine, rangetree, selftest};

@@ -345,7 +345,9 @@ pub(crate) fn check_table() -> kernel::error::Result {
             None => !present(i),
         };
         if !same {
-            kernel::pr_err!("vmatrack: probe {i}: rust/shim/probes.c and PROBE_NAMES ({name}) differ\n");
+            kernel::pr_err!(
+                "vmatrack: probe {i}: rust/shim/probes.c and PROBE_NAMES ({name}) differ\n"
+            );
             return Err(kernel::error::code::EINVAL);
         }
     }

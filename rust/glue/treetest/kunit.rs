@@ -140,9 +140,8 @@ mod tests {
     fn preallocated_store_cannot_fail() -> CaseResult {
         let seed = seed(1);
         let mut rng = Rng::new(seed);
-        let r = cases::preallocated_store_cannot_fail(KernelPlatform, OPS, |i| {
-            random_op(&mut rng, i)
-        });
+        let r =
+            cases::preallocated_store_cannot_fail(KernelPlatform, OPS, |i| random_op(&mut rng, i));
         report("preallocated_store_cannot_fail", seed, r)
     }
 
@@ -174,7 +173,11 @@ mod tests {
             Ok(())
         };
         let r = run().and_then(|()| match failing.failed.load(Ordering::Relaxed) {
-            0 => Err(Failure("no allocation was failed: the case tested nothing", 0, 0)),
+            0 => Err(Failure(
+                "no allocation was failed: the case tested nothing",
+                0,
+                0,
+            )),
             _ => Ok(()),
         });
         report("alloc_failure_leaves_tree_unchanged", seed, r)
@@ -194,9 +197,9 @@ mod tests {
                 let op = random_op(&mut rng, i);
                 apply(&mut plain, &op, Gfp::Kernel)
                     .map_err(|()| Failure("plain store failed at op", i, 0))?;
-                let mut w = t
-                    .try_write()
-                    .ok_or(Failure("writer busy with no other writer", i, 0))?;
+                let mut w =
+                    t.try_write()
+                        .ok_or(Failure("writer busy with no other writer", i, 0))?;
                 let ok = match op {
                     Op::Store(f, l, v) => w.store(f, l, v, Gfp::Kernel).is_ok(),
                     Op::Erase(x) => w.erase(x, Gfp::Kernel).is_ok(),
