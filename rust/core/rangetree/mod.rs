@@ -37,13 +37,19 @@
 //!
 //! # Examples
 //!
-//! ```ignore
+//! ```
+//! # use vmatrack_core::rangetree::{Gfp, RangeTree, StoreError};
+//! # fn main() -> Result<(), StoreError> {
+//! # // On the host (a doctest of rust/host/core), the host platform.
+//! # let platform = vmatrack_testkit::StdPlatform::new();
 //! let mut t = RangeTree::new(platform);
 //! t.store(0x1000, 0x1fff, Some(1), Gfp::Kernel)?;
 //! t.store(0x3000, 0x3fff, Some(2), Gfp::Kernel)?;
 //! assert_eq!(t.load(0x1800), Some(1));
 //! assert_eq!(t.empty_area(0, usize::MAX, 0x1000), Some(0));
 //! assert_eq!(t.empty_area(0x1000, usize::MAX, 0x1000), Some(0x2000));
+//! # Ok(())
+//! # }
 //! ```
 
 mod build;
