@@ -13,6 +13,27 @@ use vmatrack_core::rangetree::{Gfp, Platform, RcuHead};
 
 pub mod model;
 
+/// How many operations a test runs: `n`, or at most 200 under Miri, which
+/// interprets every instruction (about a million times slower) and needs
+/// only enough to split and merge nodes, not the volume that finds rare
+/// shapes. Assertions about the volume's shape are not made under Miri.
+pub const fn ops(n: usize) -> usize {
+    if cfg!(miri) && n > 200 {
+        200
+    } else {
+        n
+    }
+}
+
+/// How many cases a property test runs: `n`, or 1 under Miri (see [`ops`]).
+pub const fn cases(n: u32) -> u32 {
+    if cfg!(miri) {
+        1
+    } else {
+        n
+    }
+}
+
 /// Counters shared by all clones of one [`StdPlatform`].
 #[derive(Debug, Default)]
 pub struct Stats {

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use vmatrack_testkit::model::Model;
 use vmatrack_testkit::rangetree::{Gfp, RangeTree, RcuRangeTree, StoreError};
-use vmatrack_testkit::StdPlatform;
+use vmatrack_testkit::{cases, StdPlatform};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -210,10 +210,10 @@ fn run(ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(400), ..ProptestConfig::default() })]
 
     #[test]
-    fn ops_match_model(ops in prop::collection::vec(op(), 1..160)) {
+    fn ops_match_model(ops in prop::collection::vec(op(), 1..if cfg!(miri) { 24 } else { 160 })) {
         run(ops);
     }
 }
@@ -234,10 +234,12 @@ fn dense_op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(48), ..ProptestConfig::default() })]
 
     #[test]
-    fn dense_ops_match_model(ops in prop::collection::vec(dense_op(), 200..1500)) {
+    fn dense_ops_match_model(
+        ops in prop::collection::vec(dense_op(), if cfg!(miri) { 16..24 } else { 200..1500 })
+    ) {
         run(ops);
     }
 }

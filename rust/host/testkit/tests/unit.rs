@@ -2,7 +2,7 @@
 
 use vmatrack_testkit::model::Model;
 use vmatrack_testkit::rangetree::{BuildError, Gfp, Platform, RangeTree, StoreError};
-use vmatrack_testkit::StdPlatform;
+use vmatrack_testkit::{ops, StdPlatform};
 
 type T = RangeTree<u64, StdPlatform>;
 const MAX: usize = usize::MAX;
@@ -129,7 +129,7 @@ fn iteration_and_range_are_ordered_and_unclipped() {
 #[test]
 fn preallocated_store_cannot_fail() {
     let mut t = tree(&[]);
-    for i in 0..5000u64 {
+    for i in 0..ops(5000) as u64 {
         let n = t.worst_case_nodes_per_store();
         t.fill_pool(n, Gfp::Kernel).unwrap();
         let f = ((i * 7919) % 20000) as usize * 4;
@@ -154,17 +154,18 @@ fn pool_only_store_fails_cleanly_without_pool() {
 #[test]
 fn bulk_build_is_dense_and_checks_order() {
     let p = StdPlatform::new();
+    let n = ops(100_000);
     let t = T::bulk_build(
         p.clone(),
-        (0..100_000usize).map(|i| (i * 4, i * 4 + 2, i as u64)),
+        (0..n).map(|i| (i * 4, i * 4 + 2, i as u64)),
         Gfp::Kernel,
     )
     .unwrap();
     t.validate().unwrap();
-    assert_eq!(t.len(), 100_000);
-    assert_eq!(t.load(4 * 777 + 1), Some(777));
+    assert_eq!(t.len(), n);
+    assert_eq!(t.load(4 * 177 + 1), Some(177));
     assert!(
-        t.bytes_used() / t.len() <= 32,
+        cfg!(miri) || t.bytes_used() / t.len() <= 32,
         "bytes per range {}",
         t.bytes_used() / t.len()
     );
@@ -177,13 +178,13 @@ fn bulk_build_is_dense_and_checks_order() {
 #[test]
 fn ascending_stores_fill_nodes() {
     let mut t = tree(&[]);
-    for i in 0..100_000usize {
+    for i in 0..ops(100_000) {
         t.store(i * 16, i * 16 + 7, Some(i as u64), Gfp::Kernel)
             .unwrap();
     }
     t.validate().unwrap();
     assert!(
-        t.bytes_used() / t.len() <= 32,
+        cfg!(miri) || t.bytes_used() / t.len() <= 32,
         "bytes per range {}",
         t.bytes_used() / t.len()
     );
@@ -201,7 +202,7 @@ fn dup_copies_structure() {
 #[test]
 fn rcu_writer_dup_copies_without_a_guard() {
     let mut entries = Vec::new();
-    for i in 0..5_000usize {
+    for i in 0..ops(5_000) {
         entries.push((i * 8, i * 8 + 3, i as u64));
     }
     let r = tree(&entries).into_rcu();
@@ -266,9 +267,10 @@ fn long_random_run_matches_model() {
         x
     };
     let mut max_h = 0;
-    for step in 0..120_000u64 {
+    let steps = ops(120_000) as u64;
+    for step in 0..steps {
         let k = rnd();
-        let span = if step < 60_000 { 1 << 20 } else { 1 << 16 };
+        let span = if step < steps / 2 { 1 << 20 } else { 1 << 16 };
         let f = (rnd() % span) as usize;
         let len = match k % 16 {
             0 => rnd() % 50_000,
@@ -283,7 +285,7 @@ fn long_random_run_matches_model() {
             .store(f, f + len, v, Gfp::Kernel)
             .unwrap();
         max_h = max_h.max(t.height());
-        if step % 4000 == 0 {
+        if step % (steps / 30) == 0 {
             t.validate().unwrap();
             r.try_write().unwrap().validate().unwrap();
             assert_eq!(all(&t), m.all());
@@ -294,5 +296,5 @@ fn long_random_run_matches_model() {
     let g = p.read_lock();
     assert_eq!(r.iter(&g).collect::<Vec<_>>(), m.all());
     drop(g);
-    assert!(max_h >= 4, "height {max_h}");
+    assert!(cfg!(miri) || max_h >= 4, "height {max_h}");
 }
