@@ -25,9 +25,7 @@ fn alloc_node<V: Copy, P: Platform>(p: &P, leaf: bool, gfp: Gfp) -> Option<NodeP
     // initialises it.
     unsafe {
         n.as_ptr().write(Hdr {
-            rcu: RcuHead {
-                words: [const { core::cell::UnsafeCell::new(0) }; 2],
-            },
+            rcu: RcuHead::new(),
             gen: 0,
             count: 0,
             leaf,

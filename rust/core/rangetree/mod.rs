@@ -67,7 +67,9 @@ mod write;
 use core::alloc::Layout;
 use core::cell::UnsafeCell;
 use core::fmt;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
+
+use node::{Hdr, NodePtr};
 
 pub use cursor::Cursor;
 pub use node::{node_layout, Geometry, GEOMETRY, INNER_SLOTS, LEAF_SLOTS, MAX_HEIGHT};
@@ -178,40 +180,51 @@ impl fmt::Display for ValidateError {
 /// platform may write it from [`Platform::free_after_grace_period`] while
 /// readers still read the rest of the node, which is why it is an
 /// [`UnsafeCell`].
+///
+/// While the writer keeps a node on one of its lists, the words hold the
+/// links as pointers, not addresses: a node taken from a list is then
+/// reached through a pointer with the provenance of its allocation.
 #[repr(C)]
 pub struct RcuHead {
-    words: [UnsafeCell<usize>; 2],
+    words: [UnsafeCell<*mut Hdr>; 2],
 }
 
 impl RcuHead {
+    /// A head whose links are both empty.
+    pub(crate) const fn new() -> Self {
+        Self {
+            words: [const { UnsafeCell::new(ptr::null_mut()) }; 2],
+        }
+    }
+
     /// Reads the first word. Used by the tree to chain nodes that are in its
     /// pool or waiting to be retired; never for a node readers may see.
-    pub(crate) fn link(&self) -> usize {
+    pub(crate) fn link(&self) -> Option<NodePtr> {
         // SAFETY: Only the writer touches the words of a node, and it does so
         // while it has exclusive access to that node's head (a node in the
         // pool or the retire list is reachable by the writer only).
-        unsafe { *self.words[0].get() }
+        NonNull::new(unsafe { *self.words[0].get() }).map(NodePtr)
     }
 
     /// Writes the first word, see [`RcuHead::link`].
-    pub(crate) fn set_link(&self, v: usize) {
+    pub(crate) fn set_link(&self, v: Option<NodePtr>) {
         // SAFETY: As in `link`: the writer is the only one touching the head.
-        unsafe { *self.words[0].get() = v }
+        unsafe { *self.words[0].get() = NodePtr::as_raw(v) }
     }
 
     /// Reads the second word: the link of the list of nodes taken by the
     /// write in progress (RCU mode). Such nodes are unpublished, so only the
     /// writer can reach their head.
-    pub(crate) fn fresh_link(&self) -> usize {
+    pub(crate) fn fresh_link(&self) -> Option<NodePtr> {
         // SAFETY: As in `link`: the writer is the only one touching the head
         // of a node it took during the current write.
-        unsafe { *self.words[1].get() }
+        NonNull::new(unsafe { *self.words[1].get() }).map(NodePtr)
     }
 
     /// Writes the second word, see [`RcuHead::fresh_link`].
-    pub(crate) fn set_fresh_link(&self, v: usize) {
+    pub(crate) fn set_fresh_link(&self, v: Option<NodePtr>) {
         // SAFETY: As in `fresh_link`.
-        unsafe { *self.words[1].get() = v }
+        unsafe { *self.words[1].get() = NodePtr::as_raw(v) }
     }
 }
 

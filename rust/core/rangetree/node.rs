@@ -394,10 +394,11 @@ impl NodePtr {
         unsafe { self.0.cast::<Node<T, N>>().as_mut() }
     }
 
-    /// Raw pointer value, for the intrusive pool and retire lists.
+    /// The raw pointer of an optional node (null for `None`), for the
+    /// root and the writer's intrusive lists.
     #[inline]
-    pub(crate) fn addr(self) -> usize {
-        self.0.as_ptr() as usize
+    pub(crate) fn as_raw(n: Option<Self>) -> *mut Hdr {
+        n.map_or(core::ptr::null_mut(), |n| n.0.as_ptr())
     }
 }
 

@@ -73,13 +73,13 @@ impl<V: Copy, P: Platform> Shared<V, P> {
 /// (a `gen` other than the current one). Between writes `retired` and
 /// `fresh` are empty.
 pub(crate) struct WState {
-    pub(crate) pool: usize,
+    pub(crate) pool: Option<NodePtr>,
     pub(crate) pool_len: usize,
     pub(crate) pool_cap: usize,
     pub(crate) gen: u64,
     pub(crate) rcu: bool,
-    pub(crate) retired: usize,
-    pub(crate) fresh: usize,
+    pub(crate) retired: Option<NodePtr>,
+    pub(crate) fresh: Option<NodePtr>,
     pub(crate) len: usize,
     pub(crate) height: usize,
 }
@@ -88,13 +88,13 @@ impl WState {
     /// State of an empty plain-mode tree.
     pub(crate) const fn new() -> Self {
         Self {
-            pool: 0,
+            pool: None,
             pool_len: 0,
             pool_cap: 0,
             gen: 1,
             rcu: false,
-            retired: 0,
-            fresh: 0,
+            retired: None,
+            fresh: None,
             len: 0,
             height: 0,
         }
@@ -120,7 +120,7 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
     /// published until [`Wr::publish`]).
     pub(crate) fn new(sh: &'a Shared<V, P>, st: &'a mut WState, gfp: Gfp) -> Self {
         st.gen = st.gen.wrapping_add(1);
-        debug_assert!(st.retired == 0 && st.fresh == 0);
+        debug_assert!(st.retired.is_none() && st.fresh.is_none());
         Self {
             sh,
             st,
@@ -183,9 +183,7 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
             // its header before it is ever read.
             unsafe {
                 n.as_ptr().write(Hdr {
-                    rcu: RcuHead {
-                        words: [const { core::cell::UnsafeCell::new(0) }; 2],
-                    },
+                    rcu: RcuHead::new(),
                     gen: 0,
                     count: 0,
                     leaf: true,
@@ -200,18 +198,18 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
     fn pool_push(st: &mut WState, n: NodePtr) {
         n.hdr().rcu.set_link(st.pool);
         // INVARIANT: `n` is unpublished and now heads the pool list.
-        st.pool = n.addr();
+        st.pool = Some(n);
         st.pool_len += 1;
     }
 
     /// Frees every node of the pool.
     pub(crate) fn release(sh: &Shared<V, P>, st: &mut WState) {
-        while let Some(n) = NonNull::new(st.pool as *mut Hdr) {
-            st.pool = NodePtr(n).hdr().rcu.link();
+        while let Some(n) = st.pool {
+            st.pool = n.hdr().rcu.link();
             st.pool_len -= 1;
             // SAFETY: Pool nodes came from `alloc` with this layout and are
             // not reachable by anyone else.
-            unsafe { sh.platform.free(n.cast(), node_layout::<V>()) };
+            unsafe { sh.platform.free(n.0.cast(), node_layout::<V>()) };
         }
         st.pool_cap = 0;
     }
@@ -234,25 +232,25 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
     /// Returns `None` only if the worst-case bound was wrong; the caller then
     /// fails the write and [`Wr::abort`] undoes it.
     pub(crate) fn take(&mut self, leaf: bool) -> Option<NodePtr> {
-        let n = NonNull::new(self.st.pool as *mut Hdr);
+        let n = self.st.pool;
         debug_assert!(n.is_some(), "rangetree: pool below worst case");
         let n = n?;
-        self.st.pool = NodePtr(n).hdr().rcu.link();
+        self.st.pool = n.hdr().rcu.link();
         self.st.pool_len -= 1;
         // SAFETY: The node was in the pool, so it is ours alone; writing its
         // header initialises it.
         unsafe {
-            let h = n.as_ptr();
+            let h = n.0.as_ptr();
             ptr::addr_of_mut!((*h).gen).write(self.st.gen);
             ptr::addr_of_mut!((*h).count).write(0);
             ptr::addr_of_mut!((*h).leaf).write(leaf);
         }
         if self.st.rcu {
-            NodePtr(n).hdr().rcu.set_fresh_link(self.st.fresh);
+            n.hdr().rcu.set_fresh_link(self.st.fresh);
             // INVARIANT: `n` is taken by this write and now heads `fresh`.
-            self.st.fresh = n.as_ptr() as usize;
+            self.st.fresh = Some(n);
         }
-        Some(NodePtr(n))
+        Some(n)
     }
 
     /// Whether `n` may be changed in place by this write.
@@ -315,7 +313,7 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
         } else {
             n.hdr().rcu.set_link(self.st.retired);
             // INVARIANT: `n` is published, replaced, and now heads the list.
-            self.st.retired = n.addr();
+            self.st.retired = Some(n);
         }
     }
 
@@ -341,23 +339,22 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
             return;
         }
         while self.st.pool_len > self.st.pool_cap {
-            let n = match NonNull::new(self.st.pool as *mut Hdr) {
+            let n = match self.st.pool {
                 Some(n) => n,
                 None => break,
             };
-            self.st.pool = NodePtr(n).hdr().rcu.link();
+            self.st.pool = n.hdr().rcu.link();
             self.st.pool_len -= 1;
             // SAFETY: Pool nodes came from `alloc` with this layout and are
             // not reachable by anyone else.
-            unsafe { self.sh.platform.free(n.cast(), node_layout::<V>()) };
+            unsafe { self.sh.platform.free(n.0.cast(), node_layout::<V>()) };
         }
     }
 
     /// Ends the `fresh` list: nodes this write took and gave up again go
     /// back to the pool (all of them if `all`).
     fn end_fresh(&mut self, all: bool) {
-        while let Some(n) = NonNull::new(self.st.fresh as *mut Hdr) {
-            let n = NodePtr(n);
+        while let Some(n) = self.st.fresh {
             self.st.fresh = n.hdr().rcu.fresh_link();
             if all || n.hdr().gen != self.st.gen {
                 Self::pool_push(self.st, n);
@@ -373,7 +370,7 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
         debug_assert!(self.st.rcu, "rangetree: plain-mode write failed half-way");
         // The published nodes meant for retirement stay in the tree; only
         // their link word (never read by readers) was written.
-        self.st.retired = 0;
+        self.st.retired = None;
         self.end_fresh(true);
         self.delta = 0;
         self.trim();
@@ -382,7 +379,7 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
     /// Publishes `root` (of height `height`) and hands every retired node
     /// to the platform's deferred free.
     pub(crate) fn publish(&mut self, root: Option<NodePtr>, height: usize) {
-        let p = root.map_or(ptr::null_mut(), |r| r.0.as_ptr());
+        let p = NodePtr::as_raw(root);
         self.st.height = height;
         self.st.len = (self.st.len as isize + self.delta) as usize;
         self.delta = 0;
@@ -391,9 +388,8 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
         // acquire load of the root sees them.
         self.sh.root.store(p, Ordering::Release);
         self.sh.len.store(self.st.len, Ordering::Relaxed);
-        while let Some(n) = NonNull::new(self.st.retired as *mut Hdr) {
-            let head = NodePtr(n).hdr().rcu.link();
-            self.st.retired = head;
+        while let Some(NodePtr(n)) = self.st.retired {
+            self.st.retired = NodePtr(n).hdr().rcu.link();
             // SAFETY: `n` came from `alloc` with this layout; it is no longer
             // reachable from the published root, so no new reader can reach
             // it, and the tree never touches it again.

@@ -20,6 +20,7 @@ use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::cursor::Cursor;
+use super::node::NodePtr;
 use super::pool::{Shared, WState, Wr};
 use super::read::{self, Iter};
 use super::tree::{count_nodes, do_erase, do_store, free_subtree, RangeTree};
@@ -37,7 +38,8 @@ pub struct RcuRangeTree<V: Copy + Send + Sync, P: Platform> {
     writer: AtomicBool,
 }
 
-// SAFETY: The tree owns its nodes and `P`; moving it moves them.
+// SAFETY: The tree owns its nodes (including those its writer state points
+// to) and `P`; moving it moves them.
 unsafe impl<V: Copy + Send + Sync, P: Platform + Send> Send for RcuRangeTree<V, P> {}
 // SAFETY: Readers only read immutable published nodes (synchronised by the
 // root's release/acquire) and atomics; the writer state is only touched by
@@ -241,11 +243,10 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
         // generation than the next write's.
         st.gen = st.gen.max(nst.gen).wrapping_add(1);
         // Move `new`'s pool over, node by node (no memory is freed).
-        while let Some(n) = core::ptr::NonNull::new(nst.pool as *mut super::node::Hdr) {
-            let n = super::node::NodePtr(n);
+        while let Some(n) = nst.pool {
             nst.pool = n.hdr().rcu.link();
             n.hdr().rcu.set_link(st.pool);
-            st.pool = n.addr();
+            st.pool = Some(n);
             st.pool_len += 1;
         }
         st.pool_cap = st.pool_cap.max(nst.pool_cap);
@@ -260,7 +261,7 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
 
     /// Publishes `root` (a valid tree of `height` levels and `len` entries,
     /// owned by nobody else) as the whole tree and retires every old node.
-    fn install(&mut self, root: Option<super::node::NodePtr>, height: usize, len: usize) {
+    fn install(&mut self, root: Option<NodePtr>, height: usize, len: usize) {
         let sh = self.sh();
         let old = sh.root();
         let st = self.st();
@@ -271,10 +272,7 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
         // load of the root sees them.
         // INVARIANT: `root` is a valid tree of `height` levels and `len`
         // entries, immutable from now on (its nodes are of older generations).
-        sh.root.store(
-            root.map_or(core::ptr::null_mut(), |r| r.0.as_ptr()),
-            Ordering::Release,
-        );
+        sh.root.store(NodePtr::as_raw(root), Ordering::Release);
         sh.len.store(len, Ordering::Relaxed);
         if let Some(o) = old {
             // No new reader can reach the old tree; current ones may still

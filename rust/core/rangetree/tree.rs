@@ -25,8 +25,9 @@ pub struct RangeTree<V: Copy, P: Platform> {
     pub(crate) st: WState,
 }
 
-// SAFETY: The tree owns its nodes (plain memory holding `V`s) and `P`; moving
-// it to another thread moves all of that.
+// SAFETY: The tree owns its nodes (plain memory holding `V`s), including the
+// pool nodes its writer state points to, and `P`; moving it to another thread
+// moves all of that.
 unsafe impl<V: Copy + Send, P: Platform + Send> Send for RangeTree<V, P> {}
 // SAFETY: `&RangeTree` only reads nodes; nodes change only through `&mut`.
 unsafe impl<V: Copy + Sync, P: Platform + Sync> Sync for RangeTree<V, P> {}
