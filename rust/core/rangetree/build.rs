@@ -5,12 +5,13 @@
 //!
 //! Both allocate nodes directly from the platform (not from the pool) and,
 //! on failure, free everything they made. The nodes built here are ours
-//! alone until the new tree is returned, which is the argument for the
-//! `unsafe` blocks that change them.
+//! alone until the new tree is returned ([`Builder`]'s invariant).
 
 use core::ptr;
 
-use super::node::{node_layout, Hdr, Kid, NodePtr, Val, INNER_SLOTS, LEAF_SLOTS, MAX_HEIGHT};
+use super::node::{
+    node_layout, Hdr, Inner, Kid, Leaf, NodePtr, NodeRef, Val, INNER_SLOTS, LEAF_SLOTS, MAX_HEIGHT,
+};
 use super::pool::{Shared, WState};
 use super::tree::{free_subtree, RangeTree};
 use super::{AllocError, BuildError, Gfp, Platform, RcuHead};
@@ -35,6 +36,14 @@ fn alloc_node<V: Copy, P: Platform>(p: &P, leaf: bool, gfp: Gfp) -> Option<NodeP
 }
 
 /// Nodes being filled, one per level (0 = leaves).
+///
+/// # Invariants
+///
+/// Every node the builder handles it allocated itself (with `alloc_node`),
+/// and it is reachable only from the builder's `open` nodes until [`end`]
+/// hands out the root: nobody else reads or changes it.
+///
+/// [`end`]: Builder::end
 struct Builder<'p, V, P> {
     p: &'p P,
     gfp: Gfp,
@@ -44,6 +53,35 @@ struct Builder<'p, V, P> {
 }
 
 impl<V: Copy, P: Platform> Builder<'_, V, P> {
+    /// Node `n` (one of ours), readable while `self` is borrowed.
+    fn node(&self, n: NodePtr) -> NodeRef<'_, V> {
+        // SAFETY: By the type invariant `n` is ours alone, and we change and
+        // free nodes only through `&mut self`, which the borrow of `self`
+        // excludes: `n` and the nodes below it stay alive and unchanged.
+        unsafe { NodeRef::new(n) }
+    }
+
+    /// Node `n` (one of ours) as a leaf to fill, while `self` is borrowed;
+    /// `None` if it is not a leaf.
+    fn leaf_mut(&mut self, n: NodePtr) -> Option<&mut Leaf<V>> {
+        if !n.is_leaf() {
+            return None;
+        }
+        // SAFETY: By the type invariant `n` is ours alone, a leaf (header) of
+        // values `V`; the only other references to our nodes come from
+        // `node` and `inner_mut`, which `&mut self` excludes meanwhile.
+        Some(unsafe { n.leaf_mut::<V>() })
+    }
+
+    /// Like [`Builder::leaf_mut`], for an inner node.
+    fn inner_mut(&mut self, n: NodePtr) -> Option<&mut Inner> {
+        if n.is_leaf() {
+            return None;
+        }
+        // SAFETY: As in `leaf_mut`, for an inner node.
+        Some(unsafe { n.inner_mut() })
+    }
+
     /// Hands the finished node `n` of level `k` to level `k + 1`.
     fn finish(&mut self, k: usize, n: NodePtr) -> Option<()> {
         let up = k + 1;
@@ -62,10 +100,8 @@ impl<V: Copy, P: Platform> Builder<'_, V, P> {
                 q
             }
         };
-        // SAFETY: `n` is a finished node of ours; read-only.
-        let s = unsafe { n.summary::<V>() };
-        // SAFETY: `parent` is ours alone (module documentation).
-        let pi = unsafe { parent.inner_mut() };
+        let s = self.node(n).summary();
+        let pi = self.inner_mut(parent)?;
         let c = pi.count();
         pi.set(
             c,
@@ -159,15 +195,13 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
                     n
                 }
             };
-            let leaf = match leaf {
-                Some(n) => n,
+            let lm = match leaf.and_then(|n| b.leaf_mut(n)) {
+                Some(lm) => lm,
                 None => {
                     b.abort();
                     return Err(BuildError::Alloc);
                 }
             };
-            // SAFETY: `leaf` is ours alone (module documentation).
-            let lm = unsafe { leaf.leaf_mut::<V>() };
             let c = lm.count();
             lm.set(c, f, l, Val(v));
             lm.hdr.count += 1;
@@ -204,7 +238,7 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
     {
         dup_from::<V, P>(
             self.sh.platform.clone(),
-            self.sh.root(),
+            self.root_ref(),
             self.st.height,
             self.st.len,
             gfp,
@@ -213,25 +247,26 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
 }
 
 /// Copies the subtree `n`; on failure frees the partial copy.
-fn copy_subtree<V: Copy, P: Platform>(p: &P, n: NodePtr, gfp: Gfp) -> Option<NodePtr> {
+fn copy_subtree<V: Copy, P: Platform>(p: &P, n: NodeRef<'_, V>, gfp: Gfp) -> Option<NodePtr> {
     let c = alloc_node::<V, P>(p, n.is_leaf(), gfp)?;
     let size = node_layout::<V>().size();
     let skip = core::mem::size_of::<Hdr>();
     // SAFETY: Both are nodes of `size` bytes; `n` is not changed meanwhile
-    // (the caller holds the tree or a read guard) and `c` is ours.
+    // (a `NodeRef`) and `c` is ours alone (just allocated).
     unsafe {
         ptr::copy_nonoverlapping(
-            n.0.as_ptr().cast::<u8>().add(skip),
+            n.ptr().0.as_ptr().cast::<u8>().add(skip),
             c.0.as_ptr().cast::<u8>().add(skip),
             size - skip,
         );
-        (*c.0.as_ptr()).count = n.hdr().count;
+        (*c.0.as_ptr()).count = n.ptr().hdr().count;
     }
-    if !n.is_leaf() {
-        // SAFETY: `c` is ours (module documentation).
+    if let Some(i) = n.inner() {
+        // SAFETY: `c` is an inner node (a copy of one) that we just allocated
+        // and linked nowhere yet: nobody else can reach it while `ci` lives.
         let ci = unsafe { c.inner_mut() };
         for k in 0..ci.count() {
-            match copy_subtree::<V, P>(p, ci.pl(k).child, gfp) {
+            match copy_subtree::<V, P>(p, i.child(k), gfp) {
                 Some(cc) => {
                     let kid = ci.pl(k);
                     ci.set(
@@ -261,7 +296,7 @@ fn copy_subtree<V: Copy, P: Platform>(p: &P, n: NodePtr, gfp: Gfp) -> Option<Nod
 /// Builds a plain tree holding a copy of the tree below `root`.
 pub(crate) fn dup_from<V: Copy, P: Platform>(
     platform: P,
-    root: Option<NodePtr>,
+    root: Option<NodeRef<'_, V>>,
     height: usize,
     len: usize,
     gfp: Gfp,

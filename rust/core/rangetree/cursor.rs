@@ -8,7 +8,7 @@
 //! root, only the summaries on the remembered path are refreshed. Otherwise
 //! it falls back to a store from the root and walks again.
 
-use super::node::NodePtr;
+use super::node::{Leaf, NodeRef};
 use super::pool::{Shared, WState, Wr};
 use super::read;
 use super::write::Path;
@@ -32,7 +32,7 @@ impl<'a, V: Copy, P: Platform> Cursor<'a, V, P> {
     /// A cursor at `index`.
     pub(crate) fn new(sh: &'a Shared<V, P>, st: &'a mut WState, index: usize) -> Self {
         // INVARIANT: A fresh walk towards `index`.
-        let path = Path::walk(sh.root(), index);
+        let path = Path::walk(sh.root_ref(st), index);
         Self {
             sh,
             st,
@@ -50,20 +50,27 @@ impl<'a, V: Copy, P: Platform> Cursor<'a, V, P> {
     pub fn set_index(&mut self, index: usize) {
         self.index = index;
         // INVARIANT: A fresh walk towards `index`.
-        self.path = Path::walk(self.sh.root(), index);
+        self.path = Path::walk(self.sh.root_ref(self.st), index);
     }
 
-    /// The remembered leaf.
-    fn leaf(&self) -> Option<NodePtr> {
-        self.path.leaf()
+    /// The root, readable while the cursor is borrowed.
+    fn root_ref(&self) -> Option<NodeRef<'_, V>> {
+        self.sh.root_ref(self.st)
+    }
+
+    /// The remembered leaf, readable while the cursor is borrowed.
+    fn leaf(&self) -> Option<&Leaf<V>> {
+        let n = self.path.leaf()?;
+        // SAFETY: By the type invariant `n` is the leaf of a walk in the
+        // current tree, whose values are `V`; the tree changes only through
+        // `&mut` to the writer state we hold, which the borrow of `self`
+        // excludes for the result's lifetime.
+        Some(unsafe { n.leaf::<V>() })
     }
 
     /// The entry containing the position, from the remembered leaf.
     pub fn current(&self) -> Option<(usize, usize, V)> {
-        let n = self.leaf()?;
-        // SAFETY: `n` is a leaf of the current tree, which cannot change
-        // while we hold the writer state.
-        let l = unsafe { n.leaf::<V>() };
+        let l = self.leaf()?;
         let k = l.find_hi(self.index);
         (k < l.count() && l.lo[k] <= self.index).then(|| (l.lo[k], l.hi[k], l.pl(k).0))
     }
@@ -72,21 +79,20 @@ impl<'a, V: Copy, P: Platform> Cursor<'a, V, P> {
     /// returns it; stays put at the end.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<(usize, usize, V)> {
-        let n = self.leaf()?;
-        // SAFETY: As in `current`.
-        let l = unsafe { n.leaf::<V>() };
+        let l = self.leaf()?;
         let mut k = l.find_hi(self.index);
         while k < l.count() && l.lo[k] <= self.index {
             k += 1;
         }
         if k < l.count() {
             // The entry is in the same leaf, so the walk stays valid.
-            self.index = l.lo[k];
-            return Some((l.lo[k], l.hi[k], l.pl(k).0));
+            let e = (l.lo[k], l.hi[k], l.pl(k).0);
+            self.index = e.0;
+            return Some(e);
         }
-        let mut e = read::find::<V>(self.sh.root(), self.index.checked_add(1)?, usize::MAX)?;
+        let mut e = read::find(self.root_ref(), self.index.checked_add(1)?, usize::MAX)?;
         if e.0 <= self.index {
-            e = read::find::<V>(self.sh.root(), e.1.checked_add(1)?, usize::MAX)?;
+            e = read::find(self.root_ref(), e.1.checked_add(1)?, usize::MAX)?;
         }
         self.set_index(e.0);
         Some(e)
@@ -97,7 +103,7 @@ impl<'a, V: Copy, P: Platform> Cursor<'a, V, P> {
     /// start.
     pub fn prev(&mut self) -> Option<(usize, usize, V)> {
         let start = self.current().map_or(self.index, |e| e.0);
-        let e = read::find_rev::<V>(self.sh.root(), start.checked_sub(1)?, 0)?;
+        let e = read::find_rev(self.root_ref(), start.checked_sub(1)?, 0)?;
         self.set_index(e.0);
         Some(e)
     }
@@ -115,8 +121,8 @@ impl<'a, V: Copy, P: Platform> Cursor<'a, V, P> {
             return Err(StoreError::InvalidRange);
         }
         Wr::<V, P>::reserve(self.sh, self.st, gfp)?;
-        if !self.path.covers::<V>(first) {
-            self.path = Path::walk(self.sh.root(), first);
+        if !self.path.covers(self.leaf().map(|l| l.summary().hi), first) {
+            self.path = Path::walk(self.sh.root_ref(self.st), first);
         }
         self.index = first;
         let mut w = Wr::new(self.sh, self.st, gfp);
@@ -124,7 +130,7 @@ impl<'a, V: Copy, P: Platform> Cursor<'a, V, P> {
         if w.store_at(&mut self.path, first, last, value).is_none() {
             w.abort();
             // INVARIANT: The tree is as before; walk again.
-            self.path = Path::walk(self.sh.root(), first);
+            self.path = Path::walk(self.sh.root_ref(self.st), first);
             return Err(StoreError::Alloc);
         }
         // INVARIANT: `store_at` leaves `path` a walk towards `first`.

@@ -10,10 +10,9 @@
 //! window's ends can be entered without success, so a search is
 //! `O(log n)` node visits.
 //!
-//! Nodes are read as in [`super::read`]: the caller keeps them alive and
-//! unchanged, which is the argument for every `unsafe` below.
+//! Nodes are read through [`NodeRef`]s, as in [`super::read`].
 
-use super::node::NodePtr;
+use super::node::{NodeRef, View};
 
 /// Checks the arguments like `mas_empty_area()`: `-EINVAL` cases give `false`.
 #[inline]
@@ -38,25 +37,24 @@ fn fit_high(a: usize, b: usize, min: usize, max: usize, size: usize) -> Option<u
 }
 
 /// Lowest fit strictly inside node `n` (between its first and last entry).
-fn low_in<V: Copy>(n: NodePtr, min: usize, max: usize, size: usize) -> Option<usize> {
-    if n.is_leaf() {
-        // SAFETY: See the module documentation.
-        let l = unsafe { n.leaf::<V>() };
-        for k in 1..l.count() {
-            if l.lo[k] - 1 < min {
-                continue;
+fn low_in<V: Copy>(n: NodeRef<'_, V>, min: usize, max: usize, size: usize) -> Option<usize> {
+    let i = match n.view() {
+        View::Leaf(l) => {
+            for k in 1..l.count() {
+                if l.lo[k] - 1 < min {
+                    continue;
+                }
+                if l.hi[k - 1] + 1 > max {
+                    return None;
+                }
+                if let Some(s) = fit_low(l.hi[k - 1] + 1, l.lo[k] - 1, min, max, size) {
+                    return Some(s);
+                }
             }
-            if l.hi[k - 1] + 1 > max {
-                return None;
-            }
-            if let Some(s) = fit_low(l.hi[k - 1] + 1, l.lo[k] - 1, min, max, size) {
-                return Some(s);
-            }
+            return None;
         }
-        return None;
-    }
-    // SAFETY: See the module documentation.
-    let i = unsafe { n.inner() };
+        View::Inner(i) => i,
+    };
     for k in 0..i.count() {
         if k > 0 {
             // The gap between children `k - 1` and `k`.
@@ -74,7 +72,7 @@ fn low_in<V: Copy>(n: NodePtr, min: usize, max: usize, size: usize) -> Option<us
         }
         let kid = i.pl(k);
         if kid.gap >= size && i.hi[k] > min && i.lo[k] < max {
-            if let Some(s) = low_in::<V>(kid.child, min, max, size) {
+            if let Some(s) = low_in(i.child(k), min, max, size) {
                 return Some(s);
             }
         }
@@ -83,32 +81,31 @@ fn low_in<V: Copy>(n: NodePtr, min: usize, max: usize, size: usize) -> Option<us
 }
 
 /// Highest fit strictly inside node `n`.
-fn high_in<V: Copy>(n: NodePtr, min: usize, max: usize, size: usize) -> Option<usize> {
-    if n.is_leaf() {
-        // SAFETY: See the module documentation.
-        let l = unsafe { n.leaf::<V>() };
-        for k in (1..l.count()).rev() {
-            if l.hi[k - 1] + 1 > max {
-                continue;
+fn high_in<V: Copy>(n: NodeRef<'_, V>, min: usize, max: usize, size: usize) -> Option<usize> {
+    let i = match n.view() {
+        View::Leaf(l) => {
+            for k in (1..l.count()).rev() {
+                if l.hi[k - 1] + 1 > max {
+                    continue;
+                }
+                if l.lo[k] - 1 < min {
+                    return None;
+                }
+                if let Some(s) = fit_high(l.hi[k - 1] + 1, l.lo[k] - 1, min, max, size) {
+                    return Some(s);
+                }
             }
-            if l.lo[k] - 1 < min {
-                return None;
-            }
-            if let Some(s) = fit_high(l.hi[k - 1] + 1, l.lo[k] - 1, min, max, size) {
-                return Some(s);
-            }
+            return None;
         }
-        return None;
-    }
-    // SAFETY: See the module documentation.
-    let i = unsafe { n.inner() };
+        View::Inner(i) => i,
+    };
     for k in (0..i.count()).rev() {
         if i.hi[k] < min {
             return None;
         }
         let kid = i.pl(k);
         if kid.gap >= size && i.hi[k] > min && i.lo[k] < max {
-            if let Some(s) = high_in::<V>(kid.child, min, max, size) {
+            if let Some(s) = high_in(i.child(k), min, max, size) {
                 return Some(s);
             }
         }
@@ -122,9 +119,9 @@ fn high_in<V: Copy>(n: NodePtr, min: usize, max: usize, size: usize) -> Option<u
 }
 
 /// `(lo, hi)` of the whole tree.
-fn bounds<V: Copy>(root: NodePtr) -> (usize, usize) {
-    // SAFETY: See the module documentation; a root is never empty.
-    let s = unsafe { root.summary::<V>() };
+fn bounds<V: Copy>(root: NodeRef<'_, V>) -> (usize, usize) {
+    // A root is never empty.
+    let s = root.summary();
     (s.lo, s.hi)
 }
 
@@ -133,7 +130,7 @@ fn bounds<V: Copy>(root: NodePtr) -> (usize, usize) {
 /// `None` where `mas_empty_area()` returns `-EINVAL` (`min > max`,
 /// `size == 0`, window smaller than `size`) or `-EBUSY` (no such gap).
 pub(crate) fn empty_area<V: Copy>(
-    root: Option<NodePtr>,
+    root: Option<NodeRef<'_, V>>,
     min: usize,
     max: usize,
     size: usize,
@@ -145,14 +142,14 @@ pub(crate) fn empty_area<V: Copy>(
         Some(r) => r,
         None => return Some(min),
     };
-    let (lo, hi) = bounds::<V>(root);
+    let (lo, hi) = bounds(root);
     if lo > 0 {
         if let Some(s) = fit_low(0, lo - 1, min, max, size) {
             return Some(s);
         }
     }
     if lo < max && hi > min {
-        if let Some(s) = low_in::<V>(root, min, max, size) {
+        if let Some(s) = low_in(root, min, max, size) {
             return Some(s);
         }
     }
@@ -165,7 +162,7 @@ pub(crate) fn empty_area<V: Copy>(
 /// Highest `s` with `[s, s + size - 1]` free and inside `[min, max]`
 /// (`mas_empty_area_rev()`; `None` as for [`empty_area`]).
 pub(crate) fn empty_area_rev<V: Copy>(
-    root: Option<NodePtr>,
+    root: Option<NodeRef<'_, V>>,
     min: usize,
     max: usize,
     size: usize,
@@ -177,14 +174,14 @@ pub(crate) fn empty_area_rev<V: Copy>(
         Some(r) => r,
         None => return Some(max - (size - 1)),
     };
-    let (lo, hi) = bounds::<V>(root);
+    let (lo, hi) = bounds(root);
     if hi < usize::MAX {
         if let Some(s) = fit_high(hi + 1, usize::MAX, min, max, size) {
             return Some(s);
         }
     }
     if lo < max && hi > min {
-        if let Some(s) = high_in::<V>(root, min, max, size) {
+        if let Some(s) = high_in(root, min, max, size) {
             return Some(s);
         }
     }

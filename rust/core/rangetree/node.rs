@@ -10,6 +10,7 @@
 //! lookup touches one contiguous array per level.
 
 use core::alloc::Layout;
+use core::marker::PhantomData;
 use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::NonNull;
 
@@ -356,49 +357,153 @@ impl NodePtr {
         unsafe { self.0.cast::<Inner>().as_mut() }
     }
 
-    /// Summary of the node, whatever its kind.
-    ///
-    /// # Safety
-    ///
-    /// As for [`NodePtr::leaf`] (for leaves, `V` must be the tree's type).
-    #[inline]
-    pub(crate) unsafe fn summary<V: Copy>(self) -> Summary {
-        if self.is_leaf() {
-            // SAFETY: It is a leaf; the caller guarantees the rest.
-            unsafe { self.leaf::<V>() }.summary()
-        } else {
-            // SAFETY: It is an inner node; the caller guarantees the rest.
-            unsafe { self.inner() }.summary()
-        }
-    }
-
-    /// The node as a `Node<T, N>` (either kind, generically).
-    ///
-    /// # Safety
-    ///
-    /// As for [`NodePtr::leaf`], with `Node<T, N>` the node's real type.
-    #[inline]
-    pub(crate) unsafe fn node<'a, T, const N: usize>(self) -> &'a Node<T, N> {
-        // SAFETY: The caller guarantees type, liveness and immutability.
-        unsafe { self.0.cast::<Node<T, N>>().as_ref() }
-    }
-
-    /// The node as a mutable `Node<T, N>`.
-    ///
-    /// # Safety
-    ///
-    /// As for [`NodePtr::leaf_mut`], with `Node<T, N>` the node's real type.
-    #[inline]
-    pub(crate) unsafe fn node_mut<'a, T, const N: usize>(self) -> &'a mut Node<T, N> {
-        // SAFETY: The caller guarantees type and exclusive access.
-        unsafe { self.0.cast::<Node<T, N>>().as_mut() }
-    }
-
     /// The raw pointer of an optional node (null for `None`), for the
     /// root and the writer's intrusive lists.
     #[inline]
     pub(crate) fn as_raw(n: Option<Self>) -> *mut Hdr {
         n.map_or(core::ptr::null_mut(), |n| n.0.as_ptr())
+    }
+}
+
+/// A node of a tree with values `V`, readable for `'a`: the read paths'
+/// view of a node.
+///
+/// # Invariants
+///
+/// `ptr` points to a node of a tree with values `V` which, like every node
+/// below it, stays alive and unchanged during `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct NodeRef<'a, V> {
+    ptr: NodePtr,
+    _p: PhantomData<&'a Leaf<V>>,
+}
+
+/// What a [`NodeRef`] points to, by kind.
+pub(crate) enum View<'a, V> {
+    /// A leaf.
+    Leaf(&'a Leaf<V>),
+    /// An inner node.
+    Inner(InnerRef<'a, V>),
+}
+
+/// An inner node of a tree with values `V`, readable for `'a` with its
+/// children (it dereferences to the node).
+///
+/// # Invariants
+///
+/// `node` is an inner node of a tree with values `V` whose descendants stay
+/// alive and unchanged during `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct InnerRef<'a, V> {
+    node: &'a Inner,
+    _v: PhantomData<V>,
+}
+
+impl<'a, V: Copy> NodeRef<'a, V> {
+    /// Wraps `n` for reading.
+    ///
+    /// # Safety
+    ///
+    /// `n` points to a node of a tree with values `V` which, like every node
+    /// below it, stays alive and is not changed during `'a`.
+    #[inline]
+    pub(crate) unsafe fn new(n: NodePtr) -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            ptr: n,
+            _p: PhantomData,
+        }
+    }
+
+    /// The node as a pointer (for walks remembered past `'a`).
+    #[inline]
+    pub(crate) fn ptr(self) -> NodePtr {
+        self.ptr
+    }
+
+    /// Used slots.
+    #[inline]
+    pub(crate) fn count(self) -> usize {
+        self.ptr.count()
+    }
+
+    /// Whether it is a leaf.
+    #[inline]
+    pub(crate) fn is_leaf(self) -> bool {
+        self.ptr.is_leaf()
+    }
+
+    /// The node, by the kind its header gives.
+    #[inline]
+    pub(crate) fn view(self) -> View<'a, V> {
+        if self.ptr.is_leaf() {
+            // SAFETY: The header says it is a leaf; by the type invariant it
+            // belongs to a tree with values `V` and stays alive and unchanged
+            // for `'a`.
+            View::Leaf(unsafe { self.ptr.leaf::<V>() })
+        } else {
+            // INVARIANT: It is an inner node (header), and by our own
+            // invariant its descendants stay alive and unchanged for `'a`.
+            View::Inner(InnerRef {
+                // SAFETY: The header says it is an inner node; by the type
+                // invariant it stays alive and unchanged for `'a`.
+                node: unsafe { self.ptr.inner() },
+                _v: PhantomData,
+            })
+        }
+    }
+
+    /// The node as a leaf, if it is one.
+    #[inline]
+    pub(crate) fn leaf(self) -> Option<&'a Leaf<V>> {
+        match self.view() {
+            View::Leaf(l) => Some(l),
+            View::Inner(_) => None,
+        }
+    }
+
+    /// The node as an inner node, if it is one.
+    #[inline]
+    pub(crate) fn inner(self) -> Option<InnerRef<'a, V>> {
+        match self.view() {
+            View::Leaf(_) => None,
+            View::Inner(i) => Some(i),
+        }
+    }
+
+    /// Summary of the node. The node must not be empty.
+    #[inline]
+    pub(crate) fn summary(self) -> Summary {
+        match self.view() {
+            View::Leaf(l) => l.summary(),
+            View::Inner(i) => i.summary(),
+        }
+    }
+}
+
+impl<'a, V: Copy> InnerRef<'a, V> {
+    /// Child `k < count`.
+    #[inline]
+    pub(crate) fn child(self, k: usize) -> NodeRef<'a, V> {
+        // SAFETY: The child is a node of the same tree below `self.node`, so
+        // by the type invariant it and its descendants stay alive and
+        // unchanged for `'a`.
+        unsafe { NodeRef::new(self.node.pl(k).child) }
+    }
+
+    /// The node itself, for `'a`.
+    #[inline]
+    pub(crate) fn node(self) -> &'a Inner {
+        self.node
+    }
+}
+
+impl<V> core::ops::Deref for InnerRef<'_, V> {
+    type Target = Inner;
+
+    #[inline]
+    fn deref(&self) -> &Inner {
+        self.node
     }
 }
 

@@ -22,7 +22,7 @@ use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
-use super::node::{node_layout, Hdr, NodePtr};
+use super::node::{node_layout, Hdr, Inner, Leaf, NodePtr, NodeRef};
 use super::{AllocError, Gfp, Platform, RcuHead};
 
 /// What readers and the writer share.
@@ -58,6 +58,16 @@ impl<V: Copy, P: Platform> Shared<V, P> {
     pub(crate) fn root(&self) -> Option<NodePtr> {
         NonNull::new(self.root.load(Ordering::Acquire)).map(NodePtr)
     }
+
+    /// The root, readable while `st`, this tree's writer state, is borrowed.
+    #[inline]
+    pub(crate) fn root_ref<'a>(&'a self, _st: &'a WState) -> Option<NodeRef<'a, V>> {
+        // SAFETY: By the invariant of `WState`, the tree's nodes are changed
+        // and freed only through `&mut` to its writer state, which `_st`
+        // being borrowed for `'a` rules out; so the tree below the root
+        // stays alive and unchanged for `'a`.
+        self.root().map(|r| unsafe { NodeRef::new(r) })
+    }
 }
 
 /// What only the writer touches.
@@ -71,7 +81,13 @@ impl<V: Copy, P: Platform> Shared<V, P> {
 /// In RCU mode, `fresh` lists (through the second word) every node the
 /// current write took from the pool; those it gave up again are marked dead
 /// (a `gen` other than the current one). Between writes `retired` and
-/// `fresh` are empty.
+/// `fresh` are empty. A node of the current generation is one the current
+/// write took and has not published.
+///
+/// It is the writer state of one tree (passed along with that tree's
+/// [`Shared`]): the tree's nodes are changed, and freed, only by code that
+/// holds it by `&mut` (a [`Wr`], or the tree's owner replacing or dropping
+/// the whole tree).
 pub(crate) struct WState {
     pub(crate) pool: Option<NodePtr>,
     pub(crate) pool_len: usize,
@@ -259,6 +275,57 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
         !self.st.rcu || n.hdr().gen == self.st.gen
     }
 
+    /// The root, readable while `self` is borrowed.
+    #[inline]
+    pub(crate) fn root_ref(&self) -> Option<NodeRef<'_, V>> {
+        self.sh.root_ref(self.st)
+    }
+
+    /// Node `n` (of this write's tree, or taken by this write), readable
+    /// while `self` is borrowed.
+    #[inline]
+    pub(crate) fn node(&self, n: NodePtr) -> NodeRef<'_, V> {
+        // SAFETY: `n` is a live node of this tree, whose values are `V` (type
+        // invariant of `NodePtr`). The write changes nodes only through
+        // `&mut self` (`leaf_mut`, `inner_mut`, `take`, `make_mut`, `retire`),
+        // or through the reference `Wr::fix_inside` holds to a node that no
+        // `NodeRef` reaches meanwhile (see there), and frees them only in
+        // `publish`, `abort` and `trim`, also `&mut self`; nobody else
+        // changes or frees them during a write. So `n` and the nodes below it
+        // stay alive and unchanged while `self` is borrowed.
+        unsafe { NodeRef::new(n) }
+    }
+
+    /// Node `m` as a leaf that this write changes, while `self` is borrowed.
+    /// `None` if `m` is not a leaf, or may not be changed in place (a
+    /// published node in RCU mode: see [`Wr::make_mut`]).
+    #[inline]
+    pub(crate) fn leaf_mut(&mut self, m: NodePtr) -> Option<&mut Leaf<V>> {
+        if !m.is_leaf() || !self.is_mutable(m) {
+            return None;
+        }
+        // SAFETY: `m` is a live leaf of this tree (type invariant of
+        // `NodePtr`, and its header). No reader can reach it: plain-mode
+        // trees have no readers during a write, and in RCU mode `m` is of
+        // the current generation, so this write took it and has not
+        // published it (`publish` ends the generation). Within the write,
+        // references to nodes come from `node`, `leaf_mut` and `inner_mut`,
+        // all tied to a borrow of `self`, which `&mut self` excludes for the
+        // result's lifetime, and from `Wr::fix_inside`, whose node is never
+        // handed here while its reference lives (see there).
+        Some(unsafe { m.leaf_mut::<V>() })
+    }
+
+    /// Like [`Wr::leaf_mut`], for an inner node.
+    #[inline]
+    pub(crate) fn inner_mut(&mut self, m: NodePtr) -> Option<&mut Inner> {
+        if m.is_leaf() || !self.is_mutable(m) {
+            return None;
+        }
+        // SAFETY: As in `leaf_mut`, for an inner node.
+        Some(unsafe { m.inner_mut() })
+    }
+
     /// Returns a node with `n`'s content that this write may change: `n`
     /// itself in plain mode or if `n` is not yet published, else a copy (and
     /// `n` is retired).
@@ -322,11 +389,12 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
         if n.is_leaf() {
             self.delta -= n.count() as isize;
         } else {
-            // SAFETY: `n` is an inner node of the tree, alive until retired
-            // below, and only the writer changes nodes.
-            let inner = unsafe { n.inner() };
-            for k in 0..inner.count() {
-                self.retire_subtree(inner.pl(k).child);
+            for k in 0..n.count() {
+                let c = match self.node(n).inner() {
+                    Some(i) => i.pl(k).child,
+                    None => break,
+                };
+                self.retire_subtree(c);
             }
         }
         self.retire(n);
@@ -402,6 +470,9 @@ impl<'a, V: Copy, P: Platform> Wr<'a, V, P> {
             };
         }
         self.end_fresh(false);
+        // INVARIANT: The nodes this write took are published now: end their
+        // generation, so that none is mutable any more.
+        self.st.gen = self.st.gen.wrapping_add(1);
         self.trim();
     }
 }

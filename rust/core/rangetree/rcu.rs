@@ -20,7 +20,7 @@ use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::cursor::Cursor;
-use super::node::NodePtr;
+use super::node::{NodePtr, NodeRef};
 use super::pool::{Shared, WState, Wr};
 use super::read::{self, Iter};
 use super::tree::{count_nodes, do_erase, do_store, free_subtree, RangeTree};
@@ -76,39 +76,44 @@ impl<V: Copy + Send + Sync, P: Platform> RcuRangeTree<V, P> {
         Some(RcuWriter { tree: self })
     }
 
+    /// The root of the snapshot `g` keeps alive.
+    fn snapshot<'a>(&'a self, _g: &'a P::ReadGuard) -> Option<NodeRef<'a, V>> {
+        // SAFETY: The root is loaded under `_g`. Published nodes never
+        // change in RCU mode (type invariant), and every node reachable from
+        // the root now is handed to `free_after_grace_period` only after it
+        // is unlinked, so not freed before `_g` is dropped (`Platform`
+        // contract); `'a` ends before that.
+        self.sh.root().map(|r| unsafe { NodeRef::new(r) })
+    }
+
     /// The value of the entry containing `index`.
-    pub fn load(&self, index: usize, _g: &P::ReadGuard) -> Option<V> {
-        read::load_range::<V>(self.sh.root(), index).map(|e| e.2)
+    pub fn load(&self, index: usize, g: &P::ReadGuard) -> Option<V> {
+        read::load_range(self.snapshot(g), index).map(|e| e.2)
     }
 
     /// The entry containing `index`.
-    pub fn load_range(&self, index: usize, _g: &P::ReadGuard) -> Option<(usize, usize, V)> {
-        read::load_range::<V>(self.sh.root(), index)
+    pub fn load_range(&self, index: usize, g: &P::ReadGuard) -> Option<(usize, usize, V)> {
+        read::load_range(self.snapshot(g), index)
     }
 
     /// The first entry with `last >= from` and `first <= max`.
-    pub fn find(&self, from: usize, max: usize, _g: &P::ReadGuard) -> Option<(usize, usize, V)> {
-        read::find::<V>(self.sh.root(), from, max)
+    pub fn find(&self, from: usize, max: usize, g: &P::ReadGuard) -> Option<(usize, usize, V)> {
+        read::find(self.snapshot(g), from, max)
     }
 
     /// The last entry with `first <= from` and `last >= min`.
-    pub fn find_rev(
-        &self,
-        from: usize,
-        min: usize,
-        _g: &P::ReadGuard,
-    ) -> Option<(usize, usize, V)> {
-        read::find_rev::<V>(self.sh.root(), from, min)
+    pub fn find_rev(&self, from: usize, min: usize, g: &P::ReadGuard) -> Option<(usize, usize, V)> {
+        read::find_rev(self.snapshot(g), from, min)
     }
 
     /// All entries of one snapshot, in order.
-    pub fn iter<'a>(&'a self, _g: &'a P::ReadGuard) -> Iter<'a, V> {
-        Iter::new(self.sh.root(), 0, usize::MAX)
+    pub fn iter<'a>(&'a self, g: &'a P::ReadGuard) -> Iter<'a, V> {
+        Iter::new(self.snapshot(g), 0, usize::MAX)
     }
 
     /// Entries of one snapshot overlapping `[first, last]`, in order.
-    pub fn range<'a>(&'a self, first: usize, last: usize, _g: &'a P::ReadGuard) -> Iter<'a, V> {
-        Iter::new(self.sh.root(), first, last)
+    pub fn range<'a>(&'a self, first: usize, last: usize, g: &'a P::ReadGuard) -> Iter<'a, V> {
+        Iter::new(self.snapshot(g), first, last)
     }
 
     /// See [`RangeTree::empty_area`].
@@ -117,9 +122,9 @@ impl<V: Copy + Send + Sync, P: Platform> RcuRangeTree<V, P> {
         min: usize,
         max: usize,
         size: usize,
-        _g: &P::ReadGuard,
+        g: &P::ReadGuard,
     ) -> Option<usize> {
-        gap::empty_area::<V>(self.sh.root(), min, max, size)
+        gap::empty_area(self.snapshot(g), min, max, size)
     }
 
     /// See [`RangeTree::empty_area_rev`].
@@ -128,9 +133,9 @@ impl<V: Copy + Send + Sync, P: Platform> RcuRangeTree<V, P> {
         min: usize,
         max: usize,
         size: usize,
-        _g: &P::ReadGuard,
+        g: &P::ReadGuard,
     ) -> Option<usize> {
-        gap::empty_area_rev::<V>(self.sh.root(), min, max, size)
+        gap::empty_area_rev(self.snapshot(g), min, max, size)
     }
 
     /// Number of entries at some recent moment.
@@ -149,18 +154,18 @@ impl<V: Copy + Send + Sync, P: Platform> RcuRangeTree<V, P> {
 
     /// Checks one snapshot's invariants (the entry count is not checked: it
     /// may belong to another snapshot).
-    pub fn validate(&self, _g: &P::ReadGuard) -> Result<(), ValidateError> {
-        let root = self.sh.root();
+    pub fn validate(&self, g: &P::ReadGuard) -> Result<(), ValidateError> {
+        let root = self.snapshot(g);
         let h = super::validate::height_of(root);
         super::validate::validate_snapshot::<V>(root, h)
     }
 
     /// Writes one snapshot's node structure (see [`RangeTree::dump`]).
-    pub fn dump(&self, out: &mut impl fmt::Write, _g: &P::ReadGuard) -> fmt::Result
+    pub fn dump(&self, out: &mut impl fmt::Write, g: &P::ReadGuard) -> fmt::Result
     where
         V: fmt::Debug,
     {
-        let root = self.sh.root();
+        let root = self.snapshot(g);
         let h = super::validate::height_of(root);
         let n = Iter::<V>::new(root, 0, usize::MAX).count();
         super::dump::dump::<V>(root, h, n, out)
@@ -172,11 +177,11 @@ impl<V: Copy + Send + Sync, P: Platform> RcuRangeTree<V, P> {
     /// sleep (in the kernel an RCU read-side section may not); use
     /// [`RcuWriter::dup`], which needs no guard, to allocate with
     /// [`Gfp::Kernel`].
-    pub fn dup(&self, gfp: Gfp, _g: &P::ReadGuard) -> Result<RangeTree<V, P>, AllocError>
+    pub fn dup(&self, gfp: Gfp, g: &P::ReadGuard) -> Result<RangeTree<V, P>, AllocError>
     where
         P: Clone,
     {
-        let root = self.sh.root();
+        let root = self.snapshot(g);
         let h = super::validate::height_of(root);
         let n = Iter::<V>::new(root, 0, usize::MAX).count();
         super::build::dup_from::<V, P>(self.sh.platform.clone(), root, h, n, gfp)
@@ -318,15 +323,24 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
         P: Clone,
     {
         let sh = self.sh();
-        let root = sh.root();
+        let root = self.root_ref();
         let h = super::validate::height_of(root);
         let n = Iter::<V>::new(root, 0, usize::MAX).count();
         super::build::dup_from::<V, P>(sh.platform.clone(), root, h, n, gfp)
     }
 
+    /// The root, readable while the writer is borrowed (no guard needed:
+    /// only the writer frees).
+    fn root_ref(&self) -> Option<NodeRef<'_, V>> {
+        // SAFETY: We hold the writer flag. Nodes are changed (only unpublished
+        // ones, in RCU mode) and freed only by its holder, through `&mut
+        // self`, which the borrow of `self` excludes for `'_`.
+        self.sh().root().map(|r| unsafe { NodeRef::new(r) })
+    }
+
     /// The entry containing `index` (no guard needed: only the writer frees).
     pub fn load_range(&self, index: usize) -> Option<(usize, usize, V)> {
-        read::load_range::<V>(self.sh().root(), index)
+        read::load_range(self.root_ref(), index)
     }
 
     /// The value of the entry containing `index`.
@@ -336,32 +350,32 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
 
     /// See [`RangeTree::find`].
     pub fn find(&self, from: usize, max: usize) -> Option<(usize, usize, V)> {
-        read::find::<V>(self.sh().root(), from, max)
+        read::find(self.root_ref(), from, max)
     }
 
     /// See [`RangeTree::find_rev`].
     pub fn find_rev(&self, from: usize, min: usize) -> Option<(usize, usize, V)> {
-        read::find_rev::<V>(self.sh().root(), from, min)
+        read::find_rev(self.root_ref(), from, min)
     }
 
     /// All entries in order.
     pub fn iter(&self) -> Iter<'_, V> {
-        Iter::new(self.sh().root(), 0, usize::MAX)
+        Iter::new(self.root_ref(), 0, usize::MAX)
     }
 
     /// Entries overlapping `[first, last]`.
     pub fn range(&self, first: usize, last: usize) -> Iter<'_, V> {
-        Iter::new(self.sh().root(), first, last)
+        Iter::new(self.root_ref(), first, last)
     }
 
     /// See [`RangeTree::empty_area`].
     pub fn empty_area(&self, min: usize, max: usize, size: usize) -> Option<usize> {
-        gap::empty_area::<V>(self.sh().root(), min, max, size)
+        gap::empty_area(self.root_ref(), min, max, size)
     }
 
     /// See [`RangeTree::empty_area_rev`].
     pub fn empty_area_rev(&self, min: usize, max: usize, size: usize) -> Option<usize> {
-        gap::empty_area_rev::<V>(self.sh().root(), min, max, size)
+        gap::empty_area_rev(self.root_ref(), min, max, size)
     }
 
     /// Number of entries.
@@ -381,7 +395,7 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
 
     /// Nodes in the tree.
     pub fn node_count(&self) -> usize {
-        count_nodes(self.sh().root())
+        count_nodes(self.root_ref())
     }
 
     /// Bytes of node memory in the tree.
@@ -392,7 +406,11 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
     /// Checks every invariant, including the entry count.
     pub fn validate(&self) -> Result<(), ValidateError> {
         let sh = self.sh();
-        super::validate::validate::<V>(sh.root(), sh.height.load(Ordering::Relaxed), self.len())
+        super::validate::validate(
+            self.root_ref(),
+            sh.height.load(Ordering::Relaxed),
+            self.len(),
+        )
     }
 
     /// See [`RangeTree::dump`].
@@ -401,8 +419,8 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
         V: fmt::Debug,
     {
         let sh = self.sh();
-        super::dump::dump::<V>(
-            sh.root(),
+        super::dump::dump(
+            self.root_ref(),
             sh.height.load(Ordering::Relaxed),
             self.len(),
             out,

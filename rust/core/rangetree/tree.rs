@@ -6,7 +6,7 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use super::cursor::Cursor;
-use super::node::{node_layout, NodePtr};
+use super::node::{node_layout, NodePtr, NodeRef, View};
 use super::pool::{Shared, WState, Wr};
 use super::rcu::RcuRangeTree;
 use super::read::{self, Iter};
@@ -44,7 +44,7 @@ pub(crate) fn do_store<V: Copy, P: Platform>(
     if first > last {
         return Err(StoreError::InvalidRange);
     }
-    if value.is_none() && read::find::<V>(sh.root(), first, last).is_none() {
+    if value.is_none() && read::find(sh.root_ref(st), first, last).is_none() {
         return Ok(());
     }
     Wr::<V, P>::reserve(sh, st, gfp)?;
@@ -66,14 +66,11 @@ pub(crate) fn do_erase<V: Copy, P: Platform>(
     index: usize,
     gfp: Gfp,
 ) -> Result<Option<(usize, usize, V)>, AllocError> {
-    let mut path = Path::walk(sh.root(), index);
-    let leaf = match path.leaf() {
+    let mut path = Path::new();
+    let l = match path.descend(sh.root_ref(st), index) {
         Some(l) => l,
         None => return Ok(None),
     };
-    // SAFETY: `leaf` is a node of the tree, which only this writer changes,
-    // and it is not changed while `l` is used.
-    let l = unsafe { leaf.leaf::<V>() };
     let k = l.find_hi(index);
     if k >= l.count() || l.lo[k] > index {
         return Ok(None);
@@ -89,18 +86,14 @@ pub(crate) fn do_erase<V: Copy, P: Platform>(
 }
 
 /// Counts the nodes below `n`.
-pub(crate) fn count_nodes(n: Option<NodePtr>) -> usize {
-    let n = match n {
-        Some(n) => n,
+pub(crate) fn count_nodes<V: Copy>(n: Option<NodeRef<'_, V>>) -> usize {
+    let i = match n.map(NodeRef::view) {
+        Some(View::Inner(i)) => i,
+        Some(View::Leaf(_)) => return 1,
         None => return 0,
     };
-    if n.is_leaf() {
-        return 1;
-    }
-    // SAFETY: The caller keeps the tree alive and unchanged.
-    let i = unsafe { n.inner() };
     1 + (0..i.count())
-        .map(|k| count_nodes(Some(i.pl(k).child)))
+        .map(|k| count_nodes(Some(i.child(k))))
         .sum::<usize>()
 }
 
@@ -140,6 +133,11 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
         &self.sh.platform
     }
 
+    /// The root, readable while the tree is borrowed.
+    pub(crate) fn root_ref(&self) -> Option<NodeRef<'_, V>> {
+        self.sh.root_ref(&self.st)
+    }
+
     /// Stores `value` over `[first, last]` like `mas_store_gfp()`: entries
     /// overlapping the range are removed, or trimmed (split in two if they
     /// reach past both ends); `None` clears the range.
@@ -174,44 +172,44 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
 
     /// The value of the entry containing `index`.
     pub fn load(&self, index: usize) -> Option<V> {
-        read::load_range::<V>(self.sh.root(), index).map(|e| e.2)
+        read::load_range(self.root_ref(), index).map(|e| e.2)
     }
 
     /// The entry containing `index`.
     pub fn load_range(&self, index: usize) -> Option<(usize, usize, V)> {
-        read::load_range::<V>(self.sh.root(), index)
+        read::load_range(self.root_ref(), index)
     }
 
     /// The first entry with `last >= from` and `first <= max` (`mt_find()`).
     pub fn find(&self, from: usize, max: usize) -> Option<(usize, usize, V)> {
-        read::find::<V>(self.sh.root(), from, max)
+        read::find(self.root_ref(), from, max)
     }
 
     /// The last entry with `first <= from` and `last >= min`.
     pub fn find_rev(&self, from: usize, min: usize) -> Option<(usize, usize, V)> {
-        read::find_rev::<V>(self.sh.root(), from, min)
+        read::find_rev(self.root_ref(), from, min)
     }
 
     /// All entries in order.
     pub fn iter(&self) -> Iter<'_, V> {
-        Iter::new(self.sh.root(), 0, usize::MAX)
+        Iter::new(self.root_ref(), 0, usize::MAX)
     }
 
     /// Entries overlapping `[first, last]`, in order, not clipped.
     pub fn range(&self, first: usize, last: usize) -> Iter<'_, V> {
-        Iter::new(self.sh.root(), first, last)
+        Iter::new(self.root_ref(), first, last)
     }
 
     /// Lowest `s` such that `[s, s + size - 1]` is free and inside
     /// `[min, max]`, like `mas_empty_area()`. `None` for its `-EINVAL`
     /// (`min > max`, `size == 0`, `max - min < size - 1`) and `-EBUSY`.
     pub fn empty_area(&self, min: usize, max: usize, size: usize) -> Option<usize> {
-        gap::empty_area::<V>(self.sh.root(), min, max, size)
+        gap::empty_area(self.root_ref(), min, max, size)
     }
 
     /// Highest such `s`, like `mas_empty_area_rev()`.
     pub fn empty_area_rev(&self, min: usize, max: usize, size: usize) -> Option<usize> {
-        gap::empty_area_rev::<V>(self.sh.root(), min, max, size)
+        gap::empty_area_rev(self.root_ref(), min, max, size)
     }
 
     /// A cursor at `index` that remembers its walk.
@@ -259,7 +257,7 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
 
     /// Nodes in the tree (not counting the pool).
     pub fn node_count(&self) -> usize {
-        count_nodes(self.sh.root())
+        count_nodes(self.root_ref())
     }
 
     /// Bytes of node memory in the tree (not counting the pool).
@@ -269,7 +267,7 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
 
     /// Checks every invariant; see [`ValidateError`].
     pub fn validate(&self) -> Result<(), ValidateError> {
-        super::validate::validate::<V>(self.sh.root(), self.st.height, self.st.len)
+        super::validate::validate(self.root_ref(), self.st.height, self.st.len)
     }
 
     /// Writes the node structure, `mt_dump()` style, without pointer values.
@@ -277,7 +275,7 @@ impl<V: Copy, P: Platform> RangeTree<V, P> {
     where
         V: fmt::Debug,
     {
-        super::dump::dump::<V>(self.sh.root(), self.st.height, self.st.len, out)
+        super::dump::dump(self.root_ref(), self.st.height, self.st.len, out)
     }
 
     /// Takes the tree apart: its root, height, entry count, writer state

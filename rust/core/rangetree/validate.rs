@@ -2,10 +2,9 @@
 
 //! Invariant checks, the counterpart of `mt_validate()`.
 //!
-//! Nodes are read as in [`super::read`]: the caller keeps the tree alive and
-//! unchanged, which is the argument for every `unsafe` below.
+//! Nodes are read through [`NodeRef`]s, as in [`super::read`].
 
-use super::node::{geo, NodePtr, Summary, MAX_HEIGHT};
+use super::node::{geo, NodeRef, Summary, View, MAX_HEIGHT};
 use super::ValidateError;
 
 struct Ctx {
@@ -15,27 +14,26 @@ struct Ctx {
 }
 
 /// Height of the tree below `root`, by its leftmost path.
-pub(crate) fn height_of(root: Option<NodePtr>) -> usize {
+pub(crate) fn height_of<V: Copy>(root: Option<NodeRef<'_, V>>) -> usize {
     let mut h = 0;
     let mut n = root;
     while let Some(x) = n {
         h += 1;
-        if x.is_leaf() || h > MAX_HEIGHT {
+        if h > MAX_HEIGHT {
             break;
         }
-        // SAFETY: See the module documentation.
-        n = Some(unsafe { x.inner() }.pl(0).child);
+        n = x.inner().map(|i| i.child(0));
     }
     h
 }
 
 /// Checks the whole tree, including that it holds `len` entries.
 pub(crate) fn validate<V: Copy>(
-    root: Option<NodePtr>,
+    root: Option<NodeRef<'_, V>>,
     height: usize,
     len: usize,
 ) -> Result<(), ValidateError> {
-    let found = check_tree::<V>(root, height)?;
+    let found = check_tree(root, height)?;
     if found != len {
         return Err(ValidateError::Len {
             expected: len,
@@ -47,14 +45,17 @@ pub(crate) fn validate<V: Copy>(
 
 /// Checks the tree's structure (not the entry count).
 pub(crate) fn validate_snapshot<V: Copy>(
-    root: Option<NodePtr>,
+    root: Option<NodeRef<'_, V>>,
     height: usize,
 ) -> Result<(), ValidateError> {
-    check_tree::<V>(root, height).map(|_| ())
+    check_tree(root, height).map(|_| ())
 }
 
 /// Checks the tree and returns how many entries it holds.
-fn check_tree<V: Copy>(root: Option<NodePtr>, height: usize) -> Result<usize, ValidateError> {
+fn check_tree<V: Copy>(
+    root: Option<NodeRef<'_, V>>,
+    height: usize,
+) -> Result<usize, ValidateError> {
     if height > MAX_HEIGHT {
         return Err(ValidateError::Height);
     }
@@ -68,14 +69,14 @@ fn check_tree<V: Copy>(root: Option<NodePtr>, height: usize) -> Result<usize, Va
         entries: 0,
         height,
     };
-    check::<V>(&mut ctx, root, 1, true, true)?;
+    check(&mut ctx, root, 1, true, true)?;
     Ok(ctx.entries)
 }
 
 /// Checks the subtree `n` at `depth` (1 for the root) and returns its summary.
 fn check<V: Copy>(
     ctx: &mut Ctx,
-    n: NodePtr,
+    n: NodeRef<'_, V>,
     depth: usize,
     is_root: bool,
     rightmost: bool,
@@ -96,31 +97,30 @@ fn check<V: Copy>(
             count: cnt,
         });
     }
-    if n.is_leaf() {
-        if depth != ctx.height {
-            return Err(ValidateError::Depth { node: id });
-        }
-        // SAFETY: See the module documentation.
-        let l = unsafe { n.leaf::<V>() };
-        for k in 0..cnt {
-            if l.lo[k] > l.hi[k] || (k > 0 && l.lo[k] <= l.hi[k - 1]) {
-                return Err(ValidateError::Order { node: id, slot: k });
+    let i = match n.view() {
+        View::Leaf(l) => {
+            if depth != ctx.height {
+                return Err(ValidateError::Depth { node: id });
             }
+            for k in 0..cnt {
+                if l.lo[k] > l.hi[k] || (k > 0 && l.lo[k] <= l.hi[k - 1]) {
+                    return Err(ValidateError::Order { node: id, slot: k });
+                }
+            }
+            ctx.entries += cnt;
+            return Ok(l.summary());
         }
-        ctx.entries += cnt;
-        return Ok(l.summary());
-    }
+        View::Inner(i) => i,
+    };
     if depth >= ctx.height {
         return Err(ValidateError::Depth { node: id });
     }
-    // SAFETY: See the module documentation.
-    let i = unsafe { n.inner() };
     for k in 0..cnt {
         if i.lo[k] > i.hi[k] || (k > 0 && i.lo[k] <= i.hi[k - 1]) {
             return Err(ValidateError::Order { node: id, slot: k });
         }
         let kid = i.pl(k);
-        let s = check::<V>(ctx, kid.child, depth + 1, false, rightmost && k + 1 == cnt)?;
+        let s = check(ctx, i.child(k), depth + 1, false, rightmost && k + 1 == cnt)?;
         if s.lo != i.lo[k] || s.hi != i.hi[k] || s.gap != kid.gap {
             return Err(ValidateError::Summary { node: id, slot: k });
         }

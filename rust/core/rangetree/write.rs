@@ -30,17 +30,19 @@
 //! should the pool run dry anyway, the write returns `None` and its caller
 //! undoes it with [`Wr::abort`].
 //!
-//! Nodes are accessed under the writer's exclusive rights: the writer is the
-//! only one changing nodes, and it changes only nodes [`Wr::make_mut`],
-//! [`Wr::make_fresh`] or [`Wr::take`] handed it (its own in plain mode, unpublished ones in RCU
-//! mode). That is the argument for every `unsafe` below.
+//! Nodes are read through [`Wr::node`] and changed through [`Wr::leaf_mut`]
+//! and [`Wr::inner_mut`], which check that the write may change the node (any
+//! node in plain mode, one [`Wr::make_mut`], [`Wr::make_fresh`] or
+//! [`Wr::take`] handed it in RCU mode) and tie the reference to a borrow of
+//! the write, so that the borrow checker keeps reads and changes of nodes
+//! apart. Should a check fail (a bug), the write fails as if the pool had run
+//! dry.
 
 use core::mem::MaybeUninit;
 
-#[cfg(doc)]
-use super::node::Node;
 use super::node::{
-    geo, Buf, Kid, Kids, Leaf, NodePtr, Payload, Summary, Val, INNER_SLOTS, LEAF_SLOTS, MAX_HEIGHT,
+    geo, Buf, Inner, InnerRef, Kid, Kids, Leaf, Node, NodePtr, NodeRef, Payload, Summary, Val,
+    View, INNER_SLOTS, LEAF_SLOTS, MAX_HEIGHT,
 };
 use super::pool::Wr;
 use super::Platform;
@@ -97,31 +99,53 @@ pub(crate) struct Path {
 
 impl Path {
     /// Walks from `root` towards `index`.
-    pub(crate) fn walk(root: Option<NodePtr>, index: usize) -> Self {
-        let mut p = Path {
+    pub(crate) fn walk<V: Copy>(root: Option<NodeRef<'_, V>>, index: usize) -> Self {
+        let mut p = Self::new();
+        p.descend(root, index);
+        p
+    }
+
+    /// Makes this a walk from `root` towards `index`, in place.
+    #[inline]
+    pub(crate) fn rewalk<V: Copy>(&mut self, root: Option<NodeRef<'_, V>>, index: usize) {
+        *self = Self::new();
+        self.descend(root, index);
+    }
+
+    /// An empty walk (of an empty tree).
+    #[inline]
+    pub(crate) fn new() -> Self {
+        Path {
             h: 0,
             node: [None; MAX_HEIGHT],
             idx: [0; MAX_HEIGHT],
             next_lo: None,
             prev_hi: None,
             rightmost: true,
-        };
-        let mut n = match root {
-            Some(n) => n,
-            None => return p,
-        };
+        }
+    }
+
+    /// Makes this empty walk one from `root` towards `index`; returns the
+    /// leaf reached, readable as long as the root.
+    #[inline]
+    pub(crate) fn descend<'a, V: Copy>(
+        &mut self,
+        root: Option<NodeRef<'a, V>>,
+        index: usize,
+    ) -> Option<&'a Leaf<V>> {
+        let p = self;
+        let mut n = root?;
         loop {
             if p.h >= MAX_HEIGHT {
                 p.h = 0;
-                return p;
+                return None;
             }
-            p.node[p.h] = Some(n);
+            p.node[p.h] = Some(n.ptr());
             p.h += 1;
-            if n.is_leaf() {
-                return p;
-            }
-            // SAFETY: See the module documentation (read-only access).
-            let i = unsafe { n.inner() };
+            let i = match n.view() {
+                View::Leaf(l) => return Some(l),
+                View::Inner(i) => i,
+            };
             let c = i.count();
             let k = i.find_hi(index).min(c - 1);
             p.idx[p.h - 1] = k as u8;
@@ -132,7 +156,7 @@ impl Path {
             if k > 0 {
                 p.prev_hi = Some(i.hi[k - 1]);
             }
-            n = i.pl(k).child;
+            n = i.child(k);
         }
     }
 
@@ -141,14 +165,13 @@ impl Path {
         self.node[self.h.checked_sub(1)?]
     }
 
-    /// Whether a walk towards `index` would reach the same leaf.
-    pub(crate) fn covers<V: Copy>(&self, index: usize) -> bool {
-        let leaf = match self.leaf() {
-            Some(l) => l,
+    /// Whether a walk towards `index` would reach the same leaf, given the
+    /// highest `last` in that leaf (`None` if the walk reached none).
+    pub(crate) fn covers(&self, leaf_hi: Option<usize>, index: usize) -> bool {
+        let hi = match leaf_hi {
+            Some(hi) => hi,
             None => return true,
         };
-        // SAFETY: The path's owner keeps the tree alive and unchanged.
-        let hi = unsafe { leaf.summary::<V>() }.hi;
         self.prev_hi.is_none_or(|ph| ph < index) && (hi >= index || self.next_lo.is_none())
     }
 }
@@ -201,7 +224,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
     /// [`Wr::worst_case`] nodes. Returns `None` only if that bound was wrong
     /// (the pool ran dry); the caller must then call [`Wr::abort`].
     pub(crate) fn store(&mut self, f: usize, l: usize, val: Option<V>) -> Option<()> {
-        let mut path = Path::walk(self.root(), f);
+        let mut path = Path::walk(self.root_ref(), f);
         self.store_at(&mut path, f, l, val)
     }
 
@@ -219,8 +242,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             // Empty tree.
             if let Some(v) = val {
                 let n = self.take(true)?;
-                // SAFETY: `n` is fresh and ours (module documentation).
-                let leaf = unsafe { n.leaf_mut::<V>() };
+                let leaf = self.leaf_mut(n)?;
                 leaf.set(0, f, l, Val(v));
                 leaf.hdr.count = 1;
                 self.delta += 1;
@@ -229,7 +251,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
                 self.publish(None, 0);
             }
             if self.keep_path {
-                *path = Path::walk(self.root(), f);
+                path.rewalk(self.root_ref(), f);
             }
             return Some(());
         }
@@ -246,7 +268,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         }
         self.store_general(f, l, val)?;
         if self.keep_path {
-            *path = Path::walk(self.root(), f);
+            path.rewalk(self.root_ref(), f);
         }
         Some(())
     }
@@ -261,8 +283,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         if path.next_lo.is_some_and(|nl| l >= nl) {
             return Some(Fast::General);
         }
-        // SAFETY: See the module documentation (read-only access).
-        let leaf = unsafe { leafp.leaf::<V>() };
+        let leaf = self.node(leafp).leaf()?;
         if let Some(v) = val {
             let n = leaf.count();
             let k = leaf.find_hi(f);
@@ -273,8 +294,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
                 let extra = usize::from(lo_k < f) + usize::from(l < hi_k);
                 if n + extra <= LEAF_SLOTS {
                     let m = self.make_mut(leafp)?;
-                    // SAFETY: `make_mut` handed us `m` (module documentation).
-                    let ml = unsafe { m.leaf_mut::<V>() };
+                    let ml = self.leaf_mut(m)?;
                     let mut at = k;
                     if lo_k < f {
                         // `lo_k < f`, so `f > 0`.
@@ -290,7 +310,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
                     }
                     self.delta += extra as isize;
                     // Same first, last and gaps: the summary is unchanged.
-                    let known = Self::leaf_summary_before(path);
+                    let known = self.leaf_summary_before(path);
                     self.propagate(path, h - 1, m, known)?;
                     return Some(Fast::Done);
                 }
@@ -299,8 +319,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
                 // Into free space (an append when `k == n`): one slot more,
                 // no entry trimmed, no buffer.
                 let m = self.make_mut(leafp)?;
-                // SAFETY: `make_mut` handed us `m` (module documentation).
-                unsafe { m.leaf_mut::<V>() }.insert(k, f, l, Val(v));
+                self.leaf_mut(m)?.insert(k, f, l, Val(v));
                 self.delta += 1;
                 self.propagate(path, h - 1, m, None)?;
                 return Some(Fast::Done);
@@ -312,18 +331,19 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             if k < n && leaf.lo[k] == f && leaf.hi[k] == l {
                 // Exactly one whole entry goes (an erase): no buffer.
                 let m = self.make_mut(leafp)?;
-                // SAFETY: `make_mut` handed us `m` (module documentation).
-                let ml = unsafe { m.leaf_mut::<V>() };
-                ml.remove(k);
+                self.leaf_mut(m)?.remove(k);
                 self.delta -= 1;
                 // Inside the leaf, two gaps and an entry became one gap, at
                 // least as large as both: only that gap is new.
-                let known = match Self::leaf_summary_before(path) {
-                    Some(b) if k > 0 && k + 1 < n => Some(Summary {
-                        // By the order invariant `lo[k] > hi[k - 1]`.
-                        gap: b.gap.max(ml.lo[k] - ml.hi[k - 1] - 1),
-                        ..b
-                    }),
+                let known = match self.leaf_summary_before(path) {
+                    Some(b) if k > 0 && k + 1 < n => {
+                        let ml = self.node(m).leaf()?;
+                        Some(Summary {
+                            // By the order invariant `lo[k] > hi[k - 1]`.
+                            gap: b.gap.max(ml.lo[k] - ml.hi[k - 1] - 1),
+                            ..b
+                        })
+                    }
                     _ => None,
                 };
                 self.propagate(path, h - 1, m, known)?;
@@ -345,9 +365,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         }
         self.delta += nc as isize - leaf.count() as isize;
         let m = self.make_fresh(leafp)?;
-        // SAFETY: the write was handed `m` (module documentation).
-        let ml = unsafe { m.leaf_mut::<V>() };
-        e.write_to(ml, 0, nc);
+        e.write_to(self.leaf_mut(m)?, 0, nc);
         self.propagate(path, h - 1, m, None)?;
         Some(Fast::Done)
     }
@@ -374,14 +392,12 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         let leafp = path.node[h - 1]?;
         let pp = path.node[h - 2]?;
         let pk = usize::from(path.idx[h - 2]);
-        // SAFETY: See the module documentation (read-only access).
-        let pi = unsafe { pp.inner() };
+        let pi = self.node(pp).inner()?;
         let pc = pi.count();
         if pc < 2 {
             return Some(false);
         }
-        // SAFETY: See the module documentation (read-only access).
-        let leaf = unsafe { leafp.leaf::<V>() };
+        let leaf = self.node(leafp).leaf()?;
         // The leaf's new content, before or after the sibling's.
         let mut slot = MaybeUninit::uninit();
         let b: &mut Buf<Val<V>, { LEAF_BUF + LEAF_SLOTS }> = Buf::init_in(&mut slot);
@@ -399,8 +415,8 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         if nc + sn > 2 * LEAF_SLOTS {
             return Some(false);
         }
-        // SAFETY: `sib` is a leaf of the tree (a sibling of a leaf), read-only.
-        let sl = unsafe { sib.leaf::<V>() };
+        // A sibling of a leaf is a leaf.
+        let sl = pi.child(sk).leaf()?;
         if left {
             b.extend_from(sl);
         }
@@ -445,14 +461,11 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         self.delta += nc as isize - leaf.count() as isize;
         let xm = self.make_fresh(x)?;
         let pm = self.make_mut(pp)?;
-        // SAFETY: the write was handed `pm` (module documentation).
-        let pmi = unsafe { pm.inner_mut() };
         if merge {
-            // SAFETY: the write was handed `xm` (module documentation).
-            b.write_to(unsafe { xm.leaf_mut::<V>() }, 0, b.n);
+            b.write_to(self.leaf_mut(xm)?, 0, b.n);
             self.retire(y);
-            // SAFETY: `xm` is ours and complete.
-            let sx = unsafe { xm.summary::<V>() };
+            let sx = self.node(xm).summary();
+            let pmi = self.inner_mut(pm)?;
             pmi.set(
                 xk,
                 sx.lo,
@@ -466,12 +479,10 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         } else {
             let ym = self.make_fresh(y)?;
             let half = b.n / 2;
-            // SAFETY: the write was handed `xm` and `ym` (module documentation).
-            let (sx, sy) = unsafe {
-                b.write_to(xm.leaf_mut::<V>(), 0, half);
-                b.write_to(ym.leaf_mut::<V>(), half, b.n);
-                (xm.summary::<V>(), ym.summary::<V>())
-            };
+            b.write_to(self.leaf_mut(xm)?, 0, half);
+            b.write_to(self.leaf_mut(ym)?, half, b.n);
+            let (sx, sy) = (self.node(xm).summary(), self.node(ym).summary());
+            let pmi = self.inner_mut(pm)?;
             pmi.set(
                 xk,
                 sx.lo,
@@ -493,20 +504,18 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         }
         self.propagate(path, h - 2, pm, None)?;
         if self.keep_path {
-            *path = Path::walk(self.root(), f);
+            path.rewalk(self.root_ref(), f);
         }
         Some(true)
     }
 
     /// The leaf's summary before this write, as its parent keeps it
     /// (`None` for a root leaf).
-    fn leaf_summary_before(path: &Path) -> Option<Summary> {
+    fn leaf_summary_before(&self, path: &Path) -> Option<Summary> {
         let d = path.h.checked_sub(2)?;
         let p = path.node[d]?;
         let k = usize::from(path.idx[d]);
-        // SAFETY: See the module documentation (read-only access; the parent
-        // is not changed before this is read).
-        let pi = unsafe { p.inner() };
+        let pi = self.node(p).inner()?;
         Some(Summary {
             lo: pi.lo[k],
             hi: pi.hi[k],
@@ -533,15 +542,13 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         }
         let mut s = match known {
             Some(s) => s,
-            // SAFETY: `m` is a node of the new tree, read-only from here on.
-            None => unsafe { m.summary::<V>() },
+            None => self.node(m).summary(),
         };
         let mut child = m;
         for d in (0..lv).rev() {
             let p = path.node[d]?;
             let k = usize::from(path.idx[d]);
-            // SAFETY: See the module documentation (read-only access).
-            let pi = unsafe { p.inner() };
+            let pi = self.node(p).inner()?;
             let old = pi.pl(k);
             if old.child == child && pi.lo[k] == s.lo && pi.hi[k] == s.hi && old.gap == s.gap {
                 // Changed in place with the same summary: nothing above changes.
@@ -549,9 +556,8 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             }
             let old_k = pi.slot_gaps(k);
             let pm = self.make_mut(p)?;
-            // SAFETY: `make_mut` handed us `pm` (module documentation).
-            let pmi = unsafe { pm.inner_mut() };
-            pmi.set(k, s.lo, s.hi, Kid { gap: s.gap, child });
+            self.inner_mut(pm)?
+                .set(k, s.lo, s.hi, Kid { gap: s.gap, child });
             path.node[d] = Some(pm);
             child = pm;
             if d == 0 {
@@ -561,14 +567,13 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             // The parent's summary before the change, as its parent keeps it.
             let gp = path.node[d - 1]?;
             let gk = usize::from(path.idx[d - 1]);
-            // SAFETY: See the module documentation (read-only access).
-            let gpi = unsafe { gp.inner() };
+            let gpi = self.node(gp).inner()?;
             let before = Summary {
                 lo: gpi.lo[gk],
                 hi: gpi.hi[gk],
                 gap: gpi.pl(gk).gap,
             };
-            s = pmi.summary_after(k, before, old_k);
+            s = self.node(pm).inner()?.summary_after(k, before, old_k);
         }
         let h = self.st.height;
         self.publish(path.node[0], h);
@@ -585,11 +590,9 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             1 => (out.node[0], h),
             _ => {
                 let r = self.take(false)?;
-                // SAFETY: `r` is fresh and ours (module documentation).
-                let ri = unsafe { r.inner_mut() };
                 for (k, c) in out.node.iter().flatten().enumerate() {
-                    // SAFETY: `c` is a node of the new tree, not being changed.
-                    let s = unsafe { c.summary::<V>() };
+                    let s = self.node(*c).summary();
+                    let ri = self.inner_mut(r)?;
                     ri.set(
                         k,
                         s.lo,
@@ -609,8 +612,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             if r.is_leaf() || r.count() > 1 {
                 break;
             }
-            // SAFETY: See the module documentation (read-only access).
-            let c = unsafe { r.inner() }.pl(0).child;
+            let c = self.node(r).inner()?.pl(0).child;
             self.retire(r);
             root = Some(c);
             h -= 1;
@@ -621,8 +623,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
 
     /// Appends child `c` with its summary.
     fn push_kid<const M: usize>(&self, kb: &mut Buf<Kid, M>, c: NodePtr) {
-        // SAFETY: `c` is a node of this tree, not being changed right now.
-        let s = unsafe { c.summary::<V>() };
+        let s = self.node(c).summary();
         kb.push(
             s.lo,
             s.hi,
@@ -661,8 +662,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         l: usize,
         val: Option<V>,
     ) -> Option<Out> {
-        // SAFETY: See the module documentation (read-only access).
-        let leaf = unsafe { n.leaf::<V>() };
+        let leaf = self.node(n).leaf()?;
         let mut slot = MaybeUninit::uninit();
         let e: &mut Buf<Val<V>, LEAF_BUF> = Buf::init_in(&mut slot);
         let appended = leaf_apply_into(leaf, f, l, val, e);
@@ -673,8 +673,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         }
         let m = self.make_fresh(n)?;
         if e.n <= LEAF_SLOTS {
-            // SAFETY: the write was handed `m` (module documentation).
-            e.write_to(unsafe { m.leaf_mut::<V>() }, 0, e.n);
+            e.write_to(self.leaf_mut(m)?, 0, e.n);
             return Some(Out::one(m));
         }
         // Appending at the right edge keeps the left leaf full.
@@ -684,11 +683,8 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             e.n / 2
         };
         let r = self.take(true)?;
-        // SAFETY: `m` and `r` are ours (module documentation).
-        unsafe {
-            e.write_to(m.leaf_mut::<V>(), 0, left);
-            e.write_to(r.leaf_mut::<V>(), left, e.n);
-        }
+        e.write_to(self.leaf_mut(m)?, 0, left);
+        e.write_to(self.leaf_mut(r)?, left, e.n);
         Some(Out::two(m, r))
     }
 
@@ -701,9 +697,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         l: usize,
         val: Option<V>,
     ) -> Option<Out> {
-        // SAFETY: See the module documentation (read-only access; `n` itself
-        // is changed only through `make_mut` below, after its last read).
-        let inner = unsafe { n.inner() };
+        let inner = self.node(n).inner()?;
         let c = inner.count();
         // Children `i..=j` are touched: `i` holds `f` (or is where the new
         // entry goes), `j` holds `l`; those between lie wholly inside.
@@ -713,12 +707,17 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             j -= 1;
         }
         let j = j.saturating_sub(1).max(i);
+        // Retiring and rewriting children changes them, never `n`: read
+        // `n` again after each.
         for k in i + 1..j {
-            self.retire_subtree(inner.pl(k).child);
+            let ck = self.node(n).inner()?.pl(k).child;
+            self.retire_subtree(ck);
         }
-        let oi = self.rewrite(inner.pl(i).child, rightmost && i + 1 == c, f, l, val)?;
+        let ci = self.node(n).inner()?.pl(i).child;
+        let oi = self.rewrite(ci, rightmost && i + 1 == c, f, l, val)?;
         let oj = if j != i {
-            self.rewrite(inner.pl(j).child, rightmost && j + 1 == c, f, l, None)?
+            let cj = self.node(n).inner()?.pl(j).child;
+            self.rewrite(cj, rightmost && j + 1 == c, f, l, None)?
         } else {
             Out::NONE
         };
@@ -740,20 +739,16 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         oi: Out,
         oj: Out,
     ) -> Option<Out> {
-        // SAFETY: See the module documentation (read-only access; `n` itself
-        // is changed only through `make_mut` below, after its last read).
-        let inner = unsafe { n.inner() };
+        let inner = self.node(n).inner()?;
         let c = inner.count();
 
         // Common case: one child changed and it is fine as it is.
         if j == i && oi.n == 1 {
             if let Some(m) = oi.node[0] {
                 if m.count() >= geo(m.is_leaf()).min || (rightmost && i + 1 == c) || c == 1 {
-                    // SAFETY: `m` is a node of the new tree, not being changed.
-                    let s = unsafe { m.summary::<V>() };
+                    let s = self.node(m).summary();
                     let p = self.make_mut(n)?;
-                    // SAFETY: `make_mut` handed us `p` (module documentation).
-                    unsafe { p.inner_mut() }.set(
+                    self.inner_mut(p)?.set(
                         i,
                         s.lo,
                         s.hi,
@@ -788,8 +783,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         }
         let p = self.make_fresh(n)?;
         if kb.n <= INNER_SLOTS {
-            // SAFETY: the write was handed `p` (module documentation).
-            kb.write_to(unsafe { p.inner_mut() }, 0, kb.n);
+            kb.write_to(self.inner_mut(p)?, 0, kb.n);
             return Some(Out::one(p));
         }
         let left = if rightmost && at_end {
@@ -798,11 +792,8 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             kb.n / 2
         };
         let r = self.take(false)?;
-        // SAFETY: `p` and `r` are ours (module documentation).
-        unsafe {
-            kb.write_to(p.inner_mut(), 0, left);
-            kb.write_to(r.inner_mut(), left, kb.n);
-        }
+        kb.write_to(self.inner_mut(p)?, 0, left);
+        kb.write_to(self.inner_mut(r)?, left, kb.n);
         Some(Out::two(p, r))
     }
 
@@ -854,8 +845,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
             }
             (xm, ym)
         };
-        // SAFETY: Nodes of the new tree, not being changed right now.
-        let sx = unsafe { xm.summary::<V>() };
+        let sx = self.node(xm).summary();
         kb.set_kid(
             a,
             sx.lo,
@@ -867,8 +857,7 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
         );
         match ym {
             Some(ym) => {
-                // SAFETY: As above.
-                let sy = unsafe { ym.summary::<V>() };
+                let sy = self.node(ym).summary();
                 kb.set_kid(
                     a + 1,
                     sy.lo,
@@ -891,43 +880,79 @@ impl<V: Copy, P: Platform> Wr<'_, V, P> {
     /// [`Wr::merge_pair`]). Not inlined: its pair buffer must not sit in the
     /// frames of the `fix_kids`/`fix_inside` recursion.
     #[inline(never)]
-    fn merge_nodes<T: Payload, const N: usize, const M: usize>(
+    fn merge_nodes<T: Access<V, P, N>, const N: usize, const M: usize>(
         &mut self,
         x: NodePtr,
         y: NodePtr,
     ) -> Option<(NodePtr, Option<NodePtr>)> {
         let mut slot = MaybeUninit::uninit();
         let b: &mut Buf<T, M> = Buf::init_in(&mut slot);
-        // SAFETY: `x` and `y` are `Node<T, N>` (the caller picks `T`, `N` by
-        // kind), read-only here.
-        unsafe {
-            b.extend_from(x.node::<T, N>());
-            b.extend_from(y.node::<T, N>());
-        }
+        b.extend_from(T::get(self, x)?);
+        b.extend_from(T::get(self, y)?);
         let xm = self.make_fresh(x)?;
         if b.n <= N {
-            // SAFETY: the write was handed `xm` (module documentation).
-            b.write_to(unsafe { xm.node_mut::<T, N>() }, 0, b.n);
+            b.write_to(T::get_mut(self, xm)?, 0, b.n);
             self.retire(y);
             return Some((xm, None));
         }
         let ym = self.make_fresh(y)?;
         let half = b.n / 2;
-        // SAFETY: `xm` and `ym` are ours (module documentation).
-        unsafe {
-            b.write_to(xm.node_mut::<T, N>(), 0, half);
-            b.write_to(ym.node_mut::<T, N>(), half, b.n);
-        }
+        b.write_to(T::get_mut(self, xm)?, 0, half);
+        b.write_to(T::get_mut(self, ym)?, half, b.n);
         Some((xm, Some(ym)))
     }
 
-    /// Fixes underfull children anywhere in inner node `m` (which is ours).
-    /// The fixes happen in `m` itself: merges only shrink it.
+    /// Fixes underfull children anywhere in inner node `m`, which this write
+    /// may change. The fixes happen in `m` itself: merges only shrink it.
     fn fix_inside(&mut self, m: NodePtr, rightmost: bool) -> Option<()> {
-        // SAFETY: `m` is ours (module documentation), and the fixes below
-        // touch only its children, never `m` through another path.
+        if m.is_leaf() || !self.is_mutable(m) {
+            return None;
+        }
+        // SAFETY: `m` is a live inner node of this tree that this write may
+        // change (checked above; no reader can reach it, as in
+        // `Wr::inner_mut`). `fix_kids` reads and changes only the children of
+        // `m` and nodes below them (`merge_pair` works on two children and
+        // their replacements, `fix_inside` on those), never `m` itself, so
+        // `mi` is the only reference to `m` while it lives.
         let mi = unsafe { m.inner_mut() };
         let n = mi.count();
         self.fix_kids(mi, 0, n, rightmost)
+    }
+}
+
+/// How a write reads and changes a node holding payload `Self` in `N`
+/// slots: leaves for [`Val`], inner nodes for [`Kid`]. Lets
+/// [`Wr::merge_nodes`] be written once for both kinds.
+trait Access<V: Copy, P: Platform, const N: usize>: Payload {
+    /// Node `n` as a `Node<Self, N>` (see [`Wr::node`]); `None` if it is
+    /// of the other kind.
+    fn get<'w>(w: &'w Wr<'_, V, P>, n: NodePtr) -> Option<&'w Node<Self, N>>;
+
+    /// Node `n` as a `Node<Self, N>` this write changes (see
+    /// [`Wr::leaf_mut`]).
+    fn get_mut<'w>(w: &'w mut Wr<'_, V, P>, n: NodePtr) -> Option<&'w mut Node<Self, N>>;
+}
+
+impl<V: Copy, P: Platform> Access<V, P, LEAF_SLOTS> for Val<V> {
+    #[inline]
+    fn get<'w>(w: &'w Wr<'_, V, P>, n: NodePtr) -> Option<&'w Leaf<V>> {
+        w.node(n).leaf()
+    }
+
+    #[inline]
+    fn get_mut<'w>(w: &'w mut Wr<'_, V, P>, n: NodePtr) -> Option<&'w mut Leaf<V>> {
+        w.leaf_mut(n)
+    }
+}
+
+impl<V: Copy, P: Platform> Access<V, P, INNER_SLOTS> for Kid {
+    #[inline]
+    fn get<'w>(w: &'w Wr<'_, V, P>, n: NodePtr) -> Option<&'w Inner> {
+        w.node(n).inner().map(InnerRef::node)
+    }
+
+    #[inline]
+    fn get_mut<'w>(w: &'w mut Wr<'_, V, P>, n: NodePtr) -> Option<&'w mut Inner> {
+        w.inner_mut(n)
     }
 }
