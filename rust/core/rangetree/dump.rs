@@ -38,18 +38,24 @@ fn node<V: Copy + fmt::Debug>(
         out.write_str("  ")?;
     }
     let s = n.summary();
-    let i = match n.view() {
+    let view = n.view();
+    let kind = match view {
+        View::Leaf(_) => "leaf",
+        View::Inner(_) => "inner",
+    };
+    writeln!(
+        out,
+        "node {} depth {} {} count={} [{:#x}-{:#x}] gap={:#x}",
+        me,
+        depth,
+        kind,
+        n.count(),
+        s.lo,
+        s.hi,
+        s.gap
+    )?;
+    let i = match view {
         View::Leaf(l) => {
-            writeln!(
-                out,
-                "node {} depth {} leaf count={} [{:#x}-{:#x}] gap={:#x}",
-                me,
-                depth,
-                n.count(),
-                s.lo,
-                s.hi,
-                s.gap
-            )?;
             for k in 0..l.count() {
                 for _ in 0..=depth {
                     out.write_str("  ")?;
@@ -60,16 +66,6 @@ fn node<V: Copy + fmt::Debug>(
         }
         View::Inner(i) => i,
     };
-    writeln!(
-        out,
-        "node {} depth {} inner count={} [{:#x}-{:#x}] gap={:#x}",
-        me,
-        depth,
-        n.count(),
-        s.lo,
-        s.hi,
-        s.gap
-    )?;
     for k in 0..i.count() {
         node(i.child(k), depth + 1, id, out)?;
     }
