@@ -12,8 +12,9 @@ use core::ptr;
 use super::node::{
     node_layout, Hdr, Inner, Kid, Leaf, NodePtr, NodeRef, Val, INNER_SLOTS, LEAF_SLOTS, MAX_HEIGHT,
 };
+use super::ops::free_subtree;
 use super::pool::{Shared, WState};
-use super::tree::{free_subtree, RangeTree};
+use super::tree::RangeTree;
 use super::{AllocError, BuildError, Gfp, Platform, RcuHead};
 
 /// Allocates an empty node of the given kind.

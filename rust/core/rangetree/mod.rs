@@ -57,6 +57,7 @@ mod cursor;
 mod dump;
 mod gap;
 mod node;
+mod ops;
 mod pool;
 mod rcu;
 mod read;

@@ -21,9 +21,10 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::cursor::Cursor;
 use super::node::{NodePtr, NodeRef};
+use super::ops::{count_nodes, do_erase, do_store, free_subtree};
 use super::pool::{Shared, WState, Wr};
 use super::read::{self, Iter};
-use super::tree::{count_nodes, do_erase, do_store, free_subtree, RangeTree};
+use super::tree::RangeTree;
 use super::{gap, AllocError, Gfp, Platform, StoreError, ValidateError};
 
 /// A range tree in RCU mode.
@@ -431,5 +432,22 @@ impl<'a, V: Copy + Send + Sync, P: Platform> RcuWriter<'a, V, P> {
 impl<V: Copy + Send + Sync, P: Platform> Drop for RcuWriter<'_, V, P> {
     fn drop(&mut self) {
         self.tree.writer.store(false, Ordering::Release);
+    }
+}
+
+impl<V: Copy, P: Platform> RangeTree<V, P> {
+    /// Switches to RCU mode, for good.
+    pub fn into_rcu(self) -> RcuRangeTree<V, P>
+    where
+        V: Send + Sync,
+    {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so both fields are moved out
+        // exactly once.
+        let (sh, mut st) = unsafe { (core::ptr::read(&this.sh), core::ptr::read(&this.st)) };
+        st.rcu = true;
+        // Nodes made so far belong to older generations: published.
+        st.gen = st.gen.wrapping_add(1);
+        RcuRangeTree::from_parts(sh, st)
     }
 }
