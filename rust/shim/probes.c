@@ -400,7 +400,7 @@ static int modify_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 /**
  * vmatrack_current_cause() - the system call current is in, as vmatrack's
- * Cause (rust/core/engine/merge/stats.rs, in Cause::ALL order).
+ * Cause (rust/core/engine/merge/cause.rs, in Cause::ALL order).
  *
  * The __NR_* numbers are per-arch C macros, so the mapping is made here.
  * Return: 0 when not in a system call (kernel thread, or none in the

@@ -12,7 +12,7 @@
 
 use core::fmt::{self, Write};
 
-use super::{rules::Relax, stats::Cause};
+use super::{cause::Cause, rules::Relax};
 
 /// The two kinds of attempt, indexed as the counters are.
 pub const ATTEMPT_KINDS: [&str; 2] = ["new", "existing"];

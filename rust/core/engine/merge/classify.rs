@@ -11,7 +11,7 @@
 //! the geometry of one store enough.
 
 use super::super::record::ObjectId;
-use super::{flags, stats::Cause};
+use super::{cause::Cause, flags};
 
 /// A read-only look at the shadow as it is before a store is applied.
 pub trait ShadowView {

@@ -26,6 +26,7 @@
 
 mod arch;
 mod attempts;
+mod cause;
 mod classify;
 pub mod flags;
 mod rules;
@@ -35,13 +36,14 @@ mod whatif;
 
 pub use arch::Arch;
 pub use attempts::{write_attempts, AttemptCounts, ATTEMPT_KINDS};
+pub use cause::Cause;
 pub use classify::{classify_store, ShadowView, StoreEffect, StoreKind};
 pub use flags::write_flag_names;
 pub use rules::{
     moved_reasons, moved_reasons_under, three_way_reasons, three_way_reasons_under,
     unmerged_reasons, unmerged_reasons_under, Placed, Reason, Reasons, ReasonsDisplay, Relax,
 };
-pub use stats::{write_stats, write_unmerged_line, Cause, MergeStats, Totals};
+pub use stats::{write_stats, write_unmerged_line, MergeStats, Totals};
 pub use summary::{Summary, SummaryHead};
 pub use whatif::{
     attempt_verdict, write_whatif, AttemptVerdict, RuleSetCounts, WhatIf, WhatIfResult,

@@ -18,11 +18,13 @@ use core::fmt::{self, Write};
 use super::super::record::ObjectId;
 use super::{
     arch::Arch,
+    cause::Cause,
     classify::{StoreEffect, StoreKind},
     rules::{unmerged_reasons_under, Placed, Reason, Reasons, Relax},
 };
 
-/// Merge statistics: plain counters, see the module doc for each one.
+/// Merge statistics: plain counters, each named by the `stats` line it
+/// prints (the README's "Merge statistics" table says what each counts).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MergeStats {
     /// `stores`.
@@ -174,86 +176,6 @@ impl MergeStats {
     /// `|existing_merges - kernel_existing_merges|`.
     pub fn existing_disagreements(&self) -> u64 {
         self.existing_merges().abs_diff(self.kernel_existing_merges)
-    }
-}
-
-/// What the target was doing when its tree changed: the system call the
-/// storing task was in, as `syscall_get_nr()` reads it from the task's
-/// registers (the kernel side maps the arch's numbers to these).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cause {
-    /// Not in a system call: a kernel thread, or the registers say none.
-    NoSyscall,
-    /// `mmap()`.
-    Mmap,
-    /// `munmap()`.
-    Munmap,
-    /// `mprotect()`, `pkey_mprotect()`.
-    Mprotect,
-    /// `mremap()`.
-    Mremap,
-    /// `madvise()`, `process_madvise()`.
-    Madvise,
-    /// `mlock()`, `mlock2()`, `munlock()`, `mlockall()`, `munlockall()`.
-    Mlock,
-    /// `brk()`.
-    Brk,
-    /// `prctl()` (`PR_SET_VMA_ANON_NAME`).
-    Prctl,
-    /// `mbind()`, `set_mempolicy_home_node()`.
-    Mbind,
-    /// `mseal()`.
-    Mseal,
-    /// `ioctl()` (userfaultfd register/unregister).
-    Ioctl,
-    /// Any other system call (exec, exit, ...).
-    Other,
-}
-
-impl Cause {
-    /// Every cause, in `stats` order.
-    pub const ALL: [Cause; 13] = [
-        Cause::NoSyscall,
-        Cause::Mmap,
-        Cause::Munmap,
-        Cause::Mprotect,
-        Cause::Mremap,
-        Cause::Madvise,
-        Cause::Mlock,
-        Cause::Brk,
-        Cause::Prctl,
-        Cause::Mbind,
-        Cause::Mseal,
-        Cause::Ioctl,
-        Cause::Other,
-    ];
-
-    /// The cause numbered `n` by the kernel side (`rust/shim/probes.c`), in
-    /// [`Cause::ALL`] order; [`Cause::Other`] for anything else.
-    pub fn from_index(n: u32) -> Cause {
-        usize::try_from(n)
-            .ok()
-            .and_then(|i| Cause::ALL.get(i).copied())
-            .unwrap_or(Cause::Other)
-    }
-
-    /// Its name in `stats` (`merges_after_<name>`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Cause::NoSyscall => "none",
-            Cause::Mmap => "mmap",
-            Cause::Munmap => "munmap",
-            Cause::Mprotect => "mprotect",
-            Cause::Mremap => "mremap",
-            Cause::Madvise => "madvise",
-            Cause::Mlock => "mlock",
-            Cause::Brk => "brk",
-            Cause::Prctl => "prctl",
-            Cause::Mbind => "mbind",
-            Cause::Mseal => "mseal",
-            Cause::Ioctl => "ioctl",
-            Cause::Other => "other",
-        }
     }
 }
 

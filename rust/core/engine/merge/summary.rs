@@ -17,9 +17,10 @@ use core::fmt::{self, Write};
 use super::super::record::VmaRecord;
 use super::{
     arch::Arch,
+    cause::Cause,
     flags::write_flag_names,
     rules::{unmerged_reasons, Placed, Reason, Relax},
-    stats::{Cause, MergeStats},
+    stats::MergeStats,
     whatif::{WhatIf, WhatIfResult},
 };
 
