@@ -43,11 +43,11 @@ run:
 	$(S)/run-demo
 
 check:
-	$(S)/setup x86_64 riscv64-nommu m68k-nommu x86_64-debug
+	$(S)/setup host x86_64 riscv64-nommu m68k-nommu x86_64-debug
 	$(S)/check host x86_64 riscv64-nommu m68k-nommu x86_64-debug
 
 check-host:
-	$(S)/setup
+	$(S)/setup host
 	$(S)/check host
 
 check-x86_64 check-x86_64-debug check-riscv64-nommu check-m68k-nommu:
