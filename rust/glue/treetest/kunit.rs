@@ -11,9 +11,10 @@
 //! compare with the kernel's C maple tree stay in the `selftest` file
 //! (`super::selftest`).
 //!
-//! Each case is seeded: the module parameter `selftest_seed`, or else a
-//! fixed sequence, one seed per run of the suite. A failing case prints
-//! its seed and what went wrong to the kernel log.
+//! Each case is seeded: from the module parameter `selftest_seed`, or else
+//! from a counter every case advances, so the seeds of a boot are
+//! reproducible and no two cases share one. A failing case prints its
+//! seed and what went wrong to the kernel log.
 
 use kernel::prelude::*;
 
@@ -33,14 +34,15 @@ mod tests {
     use crate::rangetree::{Gfp, Platform, RangeTree, RcuHead, RcuRangeTree};
     use crate::selftest::{self as cases, rng::Rng, CaseResult, Failure, Op};
 
-    /// Runs of the suite so far: without `selftest_seed`, run `n` uses seed
-    /// `n + 1`, so a boot's runs are reproducible and differ from each other.
-    static RUNS: AtomicU64 = AtomicU64::new(0);
+    /// Seeds drawn so far without `selftest_seed`: the `n`-th case run in
+    /// this boot uses `n` (before its salt).
+    static DRAWN: AtomicU64 = AtomicU64::new(0);
 
-    /// The seed for one case (`salt` tells the cases of one run apart).
+    /// The seed for one case (`salt` tells the cases apart when
+    /// `selftest_seed` fixes the base).
     fn seed(salt: u64) -> u64 {
         match crate::module_parameters::selftest_seed.value() {
-            0 => RUNS.fetch_add(1, Ordering::Relaxed) + 1,
+            0 => DRAWN.fetch_add(1, Ordering::Relaxed) + 1,
             s => s,
         }
         .wrapping_add(salt << 32)
